@@ -1,0 +1,39 @@
+# Two commands matter: `make demo` (install, run the auction on the embedded defaults) and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast install bench lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	@$(BIN)/simworld run auction --seed 7 --out runs > runs.last
+	@echo "run directory: $$(tail -n 1 runs.last)"
+	@echo "look at it:    $(BIN)/simworld analyze $$(tail -n 1 runs.last)"
+	@echo "read the log:  $(BIN)/python -c \"import simworld as sw; print(sw.load_run('$$(tail -n 1 runs.last)').to_pandas())\""
+	@rm -f runs.last
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+bench: install
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
+
+lint: install
+	$(BIN)/ruff check simworld agents memory scenarios analysis tests benchmarks
+
+clean:
+	rm -rf $(VENV) runs build *.egg-info

@@ -1,0 +1,122 @@
+"""Personas: who an agent is. Loaded from YAML, JSON or JSONL with errors that name the file and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simworld.errors import BadInput, describe_validation_error
+from simworld.files import read_records
+
+R = TypeVar("R", bound=BaseModel)
+
+_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+
+
+class Demographics(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    age: int | None = Field(default=None, ge=0, le=130)
+    gender: str | None = None
+    occupation: str | None = None
+    education: str | None = None
+    location: str | None = None
+    income: float | None = Field(default=None, ge=0, description="yearly income, any currency")
+
+
+class BigFive(BaseModel):
+    """OCEAN traits, each in [0, 1]; 0.5 is the population middle."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    openness: float = Field(default=0.5, ge=0.0, le=1.0)
+    conscientiousness: float = Field(default=0.5, ge=0.0, le=1.0)
+    extraversion: float = Field(default=0.5, ge=0.0, le=1.0)
+    agreeableness: float = Field(default=0.5, ge=0.0, le=1.0)
+    neuroticism: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class Persona(BaseModel):
+    """A person an agent plays. ``roles`` holds typed, scenario-specific parts (``roles.bidder``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_ID_PATTERN, max_length=128)
+    name: str = Field(min_length=1)
+    demographics: Demographics = Field(default_factory=Demographics)
+    big_five: BigFive = Field(default_factory=BigFive)
+    values: list[str] = Field(default_factory=list)
+    interests: list[str] = Field(default_factory=list)
+    speaking_style: str = ""
+    goals: list[str] = Field(default_factory=list)
+    description: str = Field(default="", description="free text, PersonaHub style")
+    attention: int | None = Field(
+        default=None, ge=1, description="most observations taken in at one simulated instant (None: all)"
+    )
+    roles: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    def role(self, name: str, model: type[R]) -> R:
+        """The typed role ``name`` (validated against ``model``; missing role -> the model's defaults)."""
+        return model.model_validate(self.roles.get(name, {}))
+
+    def card(self) -> str:
+        """A short human-readable description (the viewer and prompts use it)."""
+        d = self.demographics
+        bits = [b for b in (f"{d.age}" if d.age is not None else None, d.gender, d.occupation, d.location) if b]
+        head = f"{self.name} ({', '.join(bits)})" if bits else self.name
+        b5 = self.big_five
+        traits = (
+            f"O{b5.openness:.2f} C{b5.conscientiousness:.2f} E{b5.extraversion:.2f} "
+            f"A{b5.agreeableness:.2f} N{b5.neuroticism:.2f}"
+        )
+        return f"{head}; Big Five {traits}" + (f". {self.description}" if self.description else "")
+
+
+def load_personas(
+    path: str | Path, roles: dict[str, type[BaseModel]] | None = None
+) -> list[Persona]:
+    """Read personas, validating each and, for every name in ``roles``, its typed role.
+
+    Errors come back as one :class:`BadInput` naming the file, the record and the field.
+    """
+    path = Path(path)
+    personas: list[Persona] = []
+    seen: set[str] = set()
+    for label, rec in read_records(path, "personas"):
+        if not isinstance(rec, dict):
+            raise BadInput(str(path), "a persona must be a mapping", label)
+        who = f"{label} (id {rec['id']!r})" if isinstance(rec.get("id"), str) else label
+        try:
+            persona = Persona.model_validate(rec)
+        except ValidationError as err:
+            field, problem = describe_validation_error(err)
+            raise BadInput(str(path), problem, f"{who}.{field}") from None
+        for role_name, model in (roles or {}).items():
+            try:
+                persona.role(role_name, model)
+            except ValidationError as err:
+                field, problem = describe_validation_error(err)
+                raise BadInput(str(path), problem, f"{who}.roles.{role_name}.{field}") from None
+        if persona.id in seen:
+            raise BadInput(str(path), f"duplicate persona id {persona.id!r}", label)
+        seen.add(persona.id)
+        personas.append(persona)
+    if not personas:
+        raise BadInput(str(path), "the file holds no personas")
+    return personas
+
+
+def save_personas(personas: list[Persona], path: str | Path) -> None:
+    """Write personas as YAML, JSON or JSONL (by suffix)."""
+    path = Path(path)
+    records = [p.model_dump(mode="json", exclude_defaults=False) for p in personas]
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump({"personas": records}, sort_keys=False), encoding="utf-8")

@@ -1,0 +1,141 @@
+"""Seeded population generator: sample N personas from stated distributions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from simworld.agents.persona import BigFive, Demographics, Persona
+
+TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
+
+_FIRST = (
+    "Ada Alan Amara Anika Aryan Beatriz Bilal Camila Chen Chiara Daniel Dara Diego Elena Emeka Farah Felix "
+    "Grace Hana Hugo Ines Ivan Jamal Jia Jonas Kai Kamala Kenji Lara Leila Liam Lucia Malik Maya Mateo Mei "
+    "Nadia Nikhil Noor Olga Omar Paulo Priya Quinn Rafael Rosa Sami Sara Tariq Tess Uma Victor Wen Yara Yusuf "
+    "Zain Zoe"
+).split()
+_LAST = (
+    "Abe Adeyemi Bauer Costa Dubois Eriksen Fischer Garcia Haddad Ibrahim Jensen Kowalski Lee Lindqvist "
+    "Moreau Nakamura Novak Okafor Patel Quispe Rossi Santos Schmidt Silva Tanaka Ueda Varga Wang Weber "
+    "Xu Yilmaz Zhou"
+).split()
+
+
+class Normal(BaseModel):
+    """A normal distribution (clipped to the field's range where it has one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    mean: float
+    sd: float = Field(ge=0.0)
+
+
+class LogNormal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    median: float = Field(gt=0.0)
+    sigma: float = Field(ge=0.0)
+
+
+class BudgetSpec(BaseModel):
+    """Budget log-normal around ``median``, its log correlated with log income by ``correlation``."""
+
+    model_config = ConfigDict(extra="forbid")
+    median: float = Field(default=450_000.0, gt=0.0)
+    sigma: float = Field(default=0.35, ge=0.0)
+    correlation: float = Field(default=0.7, ge=-1.0, le=1.0)
+
+
+def _default_big_five() -> dict[str, Normal]:
+    return {t: Normal(mean=0.5, sd=0.15) for t in TRAITS}
+
+
+class PopulationSpec(BaseModel):
+    """Distributions for every persona field the generator fills. Categorical weights need not sum to 1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    big_five: dict[str, Normal] = Field(default_factory=_default_big_five)
+    age: Normal = Normal(mean=44.0, sd=13.0)
+    age_range: tuple[int, int] = (18, 90)
+    gender: dict[str, float] = {"female": 0.49, "male": 0.49, "non-binary": 0.02}
+    occupation: dict[str, float] = {
+        "teacher": 1, "engineer": 1, "nurse": 1, "software developer": 1, "shop owner": 1,
+        "accountant": 1, "electrician": 1, "doctor": 0.5, "artist": 0.5, "retired": 1,
+    }
+    education: dict[str, float] = {"secondary": 0.35, "vocational": 0.2, "bachelor": 0.3, "master": 0.12, "doctorate": 0.03}
+    location: dict[str, float] = {"city centre": 0.35, "suburbs": 0.45, "countryside": 0.2}
+    income: LogNormal = LogNormal(median=55_000.0, sigma=0.5)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    attention: int | None = Field(default=None, ge=1)
+
+    @field_validator("big_five")
+    @classmethod
+    def _known_traits(cls, v: dict[str, Normal]) -> dict[str, Normal]:
+        unknown = sorted(set(v) - set(TRAITS))
+        if unknown:
+            raise ValueError(f"unknown Big Five trait(s) {unknown}; use {list(TRAITS)}")
+        return {**_default_big_five(), **v}
+
+    @field_validator("gender", "occupation", "education", "location")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be non-negative and not all zero")
+        return v
+
+
+def _categorical(rng: np.random.Generator, weights: dict[str, float], n: int) -> list[str]:
+    names = list(weights)
+    p = np.asarray([weights[k] for k in names], dtype=float)
+    return [names[i] for i in rng.choice(len(names), size=n, p=p / p.sum())]
+
+
+RoleSampler = Callable[[Persona, dict[str, float], np.random.Generator], dict[str, dict[str, Any]]]
+
+
+def generate_population(
+    spec: PopulationSpec,
+    n: int,
+    rng: np.random.Generator,
+    id_prefix: str = "agent",
+    role_sampler: RoleSampler | None = None,
+) -> list[Persona]:
+    """Sample ``n`` personas. ``role_sampler(persona, draws, rng)`` adds scenario roles; ``draws`` holds
+    the sampled ``budget`` (correlated with income) for it to use."""
+    b5 = {t: np.clip(rng.normal(spec.big_five[t].mean, spec.big_five[t].sd, n), 0.0, 1.0) for t in TRAITS}
+    lo, hi = spec.age_range
+    ages = np.clip(np.rint(rng.normal(spec.age.mean, spec.age.sd, n)), lo, hi).astype(int)
+    genders = _categorical(rng, spec.gender, n)
+    occupations = _categorical(rng, spec.occupation, n)
+    educations = _categorical(rng, spec.education, n)
+    locations = _categorical(rng, spec.location, n)
+    z1, z2 = rng.standard_normal(n), rng.standard_normal(n)
+    rho = spec.budget.correlation
+    incomes = spec.income.median * np.exp(spec.income.sigma * z1)
+    budgets = spec.budget.median * np.exp(spec.budget.sigma * (rho * z1 + np.sqrt(1.0 - rho * rho) * z2))
+    first = rng.integers(0, len(_FIRST), n)
+    last = rng.integers(0, len(_LAST), n)
+    width = max(3, len(str(n - 1)))
+    personas = []
+    for i in range(n):
+        persona = Persona(
+            id=f"{id_prefix}{i:0{width}d}",
+            name=f"{_FIRST[first[i]]} {_LAST[last[i]]}",
+            demographics=Demographics(
+                age=int(ages[i]),
+                gender=genders[i],
+                occupation=occupations[i],
+                education=educations[i],
+                location=locations[i],
+                income=round(float(incomes[i]), 2),
+            ),
+            big_five=BigFive(**{t: round(float(b5[t][i]), 4) for t in TRAITS}),
+            attention=spec.attention,
+        )
+        if role_sampler is not None:
+            roles = role_sampler(persona, {"budget": float(budgets[i])}, rng)
+            persona = persona.model_copy(update={"roles": roles})
+        personas.append(persona)
+    return personas

@@ -1,0 +1,43 @@
+"""Recompute a run's metrics from its log, with the scenario that wrote it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from simworld import registry
+from simworld.errors import BadInput
+from simworld.runlog import load_run
+
+
+def analyze_run(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """{"scenario", "status", "metrics", "event_counts", "matches_metrics_json"} for a run directory."""
+    log = load_run(path)
+    name = log.manifest.get("scenario")
+    ref = log.manifest.get("scenario_ref") or name
+    try:
+        cls = registry.resolve(ref)
+    except BadInput:
+        raise BadInput(str(log.path), f"cannot find the scenario that wrote this run ({ref!r})", "scenario") from None
+    scenario = cls(cls.Config.model_validate(log.config))
+    metrics = scenario.metrics(log)
+    counts: dict[str, int] = {}
+    for obj in log.iter_raw():
+        counts[obj["kind"]] = counts.get(obj["kind"], 0) + 1
+    stored = log.metrics
+    return {
+        "scenario": name,
+        "status": log.status,
+        "truncated": log.truncated,
+        "metrics": metrics,
+        "event_counts": dict(sorted(counts.items())),
+        "matches_metrics_json": None if stored is None else _same(stored, metrics),
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    import orjson
+
+    return orjson.loads(orjson.dumps(a, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)) == orjson.loads(
+        orjson.dumps(b, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    )

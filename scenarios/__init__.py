@@ -1,0 +1,1 @@
+"""Built-in scenarios, one sub-package each. They use only the public API (``simworld.Scenario``)."""

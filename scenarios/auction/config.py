@@ -1,0 +1,58 @@
+"""The auction's config: every key here can be set in YAML or with ``--set``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from simworld.agents.population import PopulationSpec
+from simworld.scenarios.auction.strategies import policies
+
+from simworld.scenario import ScenarioConfig
+
+
+class AuctionConfig(ScenarioConfig):
+    format: Literal["english", "first_price", "second_price", "dutch"] = "english"
+    n_bidders: int | None = Field(default=None, ge=1, le=1_000_000, description="default 5, or all personas in the file")
+    n_items: int | None = Field(default=None, ge=1, le=10_000_000, description="default 3, or all items in the file")
+    values: Literal["persona", "iid_uniform"] = Field(
+        default="persona", description="persona: from preferences; iid_uniform: U[0,1] per bidder and lot"
+    )
+    strategy: str | dict[str, float] = Field(
+        default="persona", description="one policy for all bidders, or shares, e.g. {truthful: 0.5, profiler: 0.5}"
+    )
+    reserve_price: float | None = Field(default=None, ge=0.0, description="absolute reserve for every lot")
+    reserve_ratio: float | None = Field(default=None, ge=0.0, description="reserve as a multiple of the starting price")
+    increment: float = Field(default=0.1, gt=0.0, description="minimum raise, as a share of the starting price")
+    min_increment: float = Field(default=0.01, gt=0.0, description="absolute floor of the raise (and Dutch step)")
+    dutch_start: float = Field(default=1.5, gt=0.0, description="Dutch clock start, as a multiple of the start price")
+    discount: float = Field(default=0.0, ge=0.0, lt=1.0, description="relist unsold lots this much cheaper (0: never)")
+    max_relists: int = Field(default=1, ge=0)
+    reveal_bids: bool = Field(default=True, description="sealed formats: announce all bids after the sale")
+    personas: Path | None = Field(default=None, description="persona file (YAML/JSON/JSONL) with roles.bidder")
+    items: Path | None = Field(default=None, description="house file (YAML/JSON/JSONL); default: generated")
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    reaction: float = Field(default=2.0, gt=0.0, description="median bid reaction delay (simulated seconds)")
+    time_resolution: float = Field(default=0.25, gt=0.0, description="reaction delays are rounded up to this")
+    round_timeout: float = Field(default=10.0, gt=0.0, description="English: wait for a bid; Dutch: clock tick")
+    bid_window: float = Field(default=60.0, gt=0.0, description="sealed formats: time to submit bids")
+    item_gap: float = Field(default=60.0, ge=0.0, description="time between lots")
+    brain: Literal["rule"] = "rule"
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategies(cls, v: str | dict[str, float]) -> str | dict[str, float]:
+        names = [v] if isinstance(v, str) else list(v)
+        for name in names:
+            if name not in policies:
+                raise ValueError(f"unknown strategy {name!r} (known: {', '.join(policies.names())})")
+        if isinstance(v, dict) and (any(w < 0 for w in v.values()) or sum(v.values()) <= 0):
+            raise ValueError("strategy shares must be non-negative and not all zero")
+        return v
+
+    @model_validator(mode="after")
+    def _one_reserve(self) -> AuctionConfig:
+        if self.reserve_price is not None and self.reserve_ratio is not None:
+            raise ValueError("set reserve_price or reserve_ratio, not both")
+        return self

@@ -1,0 +1,132 @@
+"""The ``simworld`` command line: list, run, validate, analyze.
+
+Exit codes: 0 done, 1 the run failed (log kept), 2 bad input (one line, no traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from simworld.errors import BadInput, RunFailed
+
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _err(msg: str) -> None:
+    click.echo(f"simworld: error: {msg}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simworld")
+def cli() -> None:
+    """Persona-driven agents in discrete-event scenarios."""
+
+
+@cli.command("list")
+def list_cmd() -> None:
+    """Scenarios and their one-line descriptions."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from simworld import registry
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("scenario")
+    table.add_column("description")
+    for name, cls in registry.available().items():
+        table.add_row(name, cls.summary())
+    Console().print(table)
+
+
+@cli.command("run")
+@click.argument("target")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the config file's, else 0).")
+@click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a config value.")
+@click.option("--run-id", default=None, help="Name of the run folder (default: scenario-seed-time).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary; print only the run directory.")
+def run_cmd(target: str, seed: int | None, out: str, overrides: Sequence[str], run_id: str | None, quiet: bool) -> None:
+    """Run SCENARIO (a name, a .py file or a .yaml config)."""
+    from simworld.runner import execute, prepare
+
+    prepared = prepare(target, seed=seed, overrides=list(overrides))
+    show = not quiet and sys.stderr.isatty()
+    if show:
+        from simworld.progress import RunProgress
+
+        with RunProgress(prepared.scenario) as bar:
+            result = execute(prepared, out=out, run_id=run_id, progress=bar.update)
+    else:
+        result = execute(prepared, out=out, run_id=run_id)
+    if not quiet:
+        from simworld.progress import print_summary
+
+        print_summary(result.metrics, result.path)
+    click.echo(str(result.path))
+
+
+@cli.command("validate")
+@click.argument("config_file", type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE")
+def validate_cmd(config_file: str, overrides: Sequence[str]) -> None:
+    """Check a config file (and the files it names) without running it."""
+    from simworld.runner import prepare
+
+    prepared = prepare(config_file, overrides=list(overrides))
+    name = prepared.scenario.name or type(prepared.scenario).__name__
+    click.echo(f"ok: {config_file} (scenario {name}, seed {prepared.seed})")
+
+
+@cli.command("analyze")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
+def analyze_cmd(run_dir: str, as_json: bool) -> None:
+    """Recompute a run's metrics from its log alone."""
+    from simworld.analysis import analyze_run
+
+    report = analyze_run(run_dir)
+    if as_json:
+        click.echo(json.dumps(report, sort_keys=True, default=str))
+        return
+    from simworld.progress import print_summary
+
+    print_summary(report["metrics"], Path(run_dir), header=f"{report['scenario']} ({report['status']})")
+    if report.get("matches_metrics_json") is False:
+        click.echo("note: recomputed metrics differ from metrics.json", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from simworld.runner import RunInterrupted
+
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="simworld", standalone_mode=False)
+    except click.exceptions.Abort:
+        _err("aborted")
+        return EXIT_INTERRUPTED
+    except click.UsageError as err:
+        _err(err.format_message().replace("\n", " "))
+        return EXIT_BAD_INPUT
+    except click.ClickException as err:
+        _err(err.format_message())
+        return err.exit_code
+    except BadInput as err:
+        _err(err.line())
+        return EXIT_BAD_INPUT
+    except RunFailed as err:
+        _err(str(err))
+        return EXIT_FAILED
+    except RunInterrupted as err:
+        _err(str(err))
+        click.echo(str(err.path))
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    return 0
+
+

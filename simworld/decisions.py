@@ -1,0 +1,68 @@
+"""How a process asks an agent for a choice, and what a brain must provide to answer it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from simworld.world import WorldEvent
+
+
+@dataclass(slots=True)
+class DecisionRequest:
+    """A choice an agent must make now.
+
+    ``decision`` names it (``"auction.bid"``); ``action_type`` is the pydantic model of the allowed
+    actions; ``context`` is what the agent sees at this moment (its observation); ``causes`` are the seqs
+    of the events that prompted the choice, copied into the ``agent.acted`` event.
+    """
+
+    decision: str
+    action_type: type[BaseModel]
+    context: dict[str, Any] = field(default_factory=dict)
+    causes: list[int] = field(default_factory=list)
+
+    def validate(self, action: Any) -> BaseModel:
+        if isinstance(action, self.action_type):
+            return action
+        try:
+            return self.action_type.model_validate(action)
+        except ValidationError as err:
+            raise InvalidAction(self.decision, err) from None
+
+
+class InvalidAction(Exception):
+    def __init__(self, decision: str, err: ValidationError) -> None:
+        self.decision = decision
+        self.validation_error = err
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ())) or "action"
+        super().__init__(f"invalid action for {decision}: {loc}: {first.get('msg')}")
+
+
+class AgentLike(Protocol):
+    """What the kernel needs from an agent (``simworld.agents.Agent`` is the full thing)."""
+
+    id: str
+    brain: Brain
+
+    def perceive(self, event: WorldEvent) -> None: ...
+
+    def joined_record(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Brain(Protocol):
+    """Answers decisions. ``batched`` brains are resolved together once per simulated instant."""
+
+    name: str
+    batched: bool
+
+    def decide(self, agent: Any, request: DecisionRequest) -> BaseModel | dict[str, Any]: ...
+
+    def decide_batch(
+        self, items: list[tuple[Any, DecisionRequest]]
+    ) -> list[BaseModel | dict[str, Any]]: ...

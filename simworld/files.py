@@ -1,0 +1,52 @@
+"""Reading lists of records (personas, items, ...) from YAML, JSON or JSONL, with located errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simworld.errors import BadInput
+
+
+def read_records(path: Path, list_key: str) -> list[tuple[str, Any]]:
+    """(label, record) pairs; ``label`` says where each record sits (``line 3``, ``personas[2]``).
+
+    A YAML/JSON file may hold a list, a mapping with a ``list_key`` list, or a single mapping.
+    """
+    if not path.exists():
+        raise BadInput(str(path), "no such file")
+    text = path.read_text(encoding="utf-8")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        out = []
+        for i, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                out.append((f"line {i}", json.loads(line)))
+            except json.JSONDecodeError as err:
+                raise BadInput(str(path), f"not valid JSON ({err.msg})", f"line {i}") from None
+        return out
+    try:
+        if suffix == ".json":
+            doc = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            doc = yaml.safe_load(text)
+        else:
+            raise BadInput(str(path), "unknown file type (use .yaml, .yml, .json or .jsonl)")
+    except json.JSONDecodeError as err:
+        raise BadInput(str(path), f"not valid JSON ({err.msg})", f"line {err.lineno}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else None
+        raise BadInput(str(path), f"malformed YAML: {getattr(err, 'problem', None) or err}", where) from None
+    if isinstance(doc, dict) and list_key in doc:
+        doc = doc[list_key]
+    if isinstance(doc, dict):
+        doc = [doc]
+    if not isinstance(doc, list):
+        raise BadInput(str(path), f"expected a list of {list_key} (or a mapping with a '{list_key}' list)")
+    return [(f"{list_key}[{i}]", rec) for i, rec in enumerate(doc)]

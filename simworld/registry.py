@@ -1,0 +1,104 @@
+"""Finding scenarios: built-ins by name, installed plugins, or a user's Python file."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from simworld.errors import BadInput
+from simworld.rng import stable_hash
+from simworld.scenario import Scenario
+
+#: Built-in scenarios, imported only when asked for.
+BUILTIN: dict[str, str] = {
+    "auction": "simworld.scenarios.auction:AuctionScenario",
+}
+
+ENTRY_POINT_GROUP = "simworld.scenarios"
+
+
+def _import(target: str) -> type[Scenario]:
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _plugins() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def names() -> list[str]:
+    return sorted(set(BUILTIN) | set(_plugins()))
+
+
+def available() -> dict[str, type[Scenario]]:
+    """Every scenario that ``simworld list`` shows, by name."""
+    out: dict[str, type[Scenario]] = {}
+    plugins = _plugins()
+    for name in names():
+        out[name] = _import(BUILTIN[name]) if name in BUILTIN else plugins[name].load()
+    return out
+
+
+def is_registered(cls: type[Scenario]) -> bool:
+    """True when ``cls`` can be found again by its name (a built-in or an installed plugin)."""
+    if cls.name in BUILTIN:
+        return f"{cls.__module__}:{cls.__qualname__}" == BUILTIN[cls.name] or _import(BUILTIN[cls.name]) is cls
+    return cls.name in _plugins()
+
+
+def load_file(path: str | Path) -> type[Scenario]:
+    """The scenario class defined in a Python file (``file.py`` or ``file.py:ClassName``)."""
+    text = str(path)
+    cls_name = None
+    if ":" in Path(text).name:
+        text, cls_name = text.rsplit(":", 1)
+    p = Path(text)
+    if not p.exists():
+        raise BadInput(str(p), "no such file")
+    mod_name = f"simworld_user_{stable_hash(str(p.resolve())):x}"
+    spec = importlib.util.spec_from_file_location(mod_name, p)
+    if spec is None or spec.loader is None:
+        raise BadInput(str(p), "cannot import this file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as err:
+        raise BadInput(str(p), f"syntax error: {err.msg}", f"line {err.lineno}") from None
+    found = [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, Scenario) and obj is not Scenario and obj.__module__ == mod_name
+    ]
+    if cls_name is not None:
+        found = [c for c in found if c.__name__ == cls_name]
+        if not found:
+            raise BadInput(str(p), f"no Scenario subclass named {cls_name!r}")
+    if not found:
+        raise BadInput(str(p), "defines no subclass of simworld.Scenario")
+    if len(found) > 1:
+        listed = ", ".join(c.__name__ for c in found)
+        raise BadInput(str(p), f"defines several scenarios ({listed}); pass {p}:ClassName")
+    cls = found[0]
+    if not cls.name:
+        cls.name = cls.__name__
+    return cls
+
+
+def resolve(spec: str | type[Scenario]) -> type[Scenario]:
+    """A scenario class from a name, a ``.py`` path, or the class itself."""
+    if inspect.isclass(spec) and issubclass(spec, Scenario):
+        return spec
+    spec = str(spec)
+    if spec in BUILTIN:
+        return _import(BUILTIN[spec])
+    plugins = _plugins()
+    if spec in plugins:
+        return plugins[spec].load()
+    if spec.split(":")[0].endswith(".py"):
+        return load_file(spec)
+    raise BadInput(spec, f"unknown scenario (known: {', '.join(names())}; or give a .py or .yaml file)")

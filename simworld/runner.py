@@ -1,0 +1,194 @@
+"""``sw.run``: resolve a scenario and its config, run it in a World, write the run directory."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import secrets
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from simworld import registry
+from simworld.config import build_config, load_config_file
+from simworld.errors import BadInput, RunFailed
+from simworld.runlog import RunWriter, load_run
+from simworld.scenario import Scenario
+from simworld.world import World
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C (or SIGTERM) stopped the run; the log is valid and the manifest says ``interrupted``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"interrupted; partial run kept in {path}")
+
+
+@dataclass
+class RunResult:
+    path: Path
+    metrics: dict[str, Any]
+    status: str = "completed"
+    run_id: str = ""
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """A scenario with its validated config, ready to run (what ``simworld validate`` checks)."""
+
+    scenario: Scenario
+    seed: int
+    source: str
+
+
+def prepare(
+    scenario: str | type[Scenario] | os.PathLike[str],
+    seed: int | None = None,
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+) -> Prepared:
+    """Resolve the scenario and config and load every input; raises BadInput, writes nothing."""
+    file_values: dict[str, Any] = {}
+    file_name = None
+    base_dir = Path.cwd()
+    spec = scenario
+    if isinstance(spec, (str, os.PathLike)) and str(spec).endswith((".yaml", ".yml")):
+        config_file, spec = spec, None
+    if config_file is not None:
+        file_values = load_config_file(config_file)
+        file_name = str(config_file)
+        base_dir = Path(config_file).resolve().parent
+        if spec is None:
+            spec = file_values.get("scenario")
+            if not spec:
+                raise BadInput(file_name, "missing field (which scenario to run)", "scenario")
+            if str(spec).endswith(".py"):
+                spec = str(base_dir / str(spec)) if not Path(str(spec)).is_absolute() else spec
+        if seed is None and "seed" in file_values:
+            if not isinstance(file_values["seed"], int) or isinstance(file_values["seed"], bool):
+                raise BadInput(file_name, f"must be an integer (got {file_values['seed']!r})", "seed")
+            seed = file_values["seed"]
+    cls = registry.resolve(spec if not isinstance(spec, os.PathLike) else str(spec))  # type: ignore[arg-type]
+    cfg = build_config(cls.Config, cls.name or cls.__name__, file_values, file_name, overrides)
+    inst = cls(cfg, base_dir=base_dir)
+    inst.check()
+    return Prepared(inst, int(seed if seed is not None else 0), file_name or (cls.name or cls.__name__))
+
+
+def _new_run_id(name: str, seed: int) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{name}-s{seed}-{stamp}-{secrets.token_hex(2)}"
+
+
+def execute(
+    prepared: Prepared,
+    out: str | os.PathLike[str] = "runs",
+    run_id: str | None = None,
+    progress: Callable[[World, Scenario], None] | None = None,
+) -> RunResult:
+    """Run a prepared scenario and write its run directory."""
+    scn = prepared.scenario
+    name = scn.name or type(scn).__name__
+    run_id = run_id or _new_run_id(name, prepared.seed)
+    path = Path(out) / run_id
+    if path.exists() and any(path.iterdir()):
+        raise BadInput(str(path), "run directory already exists and is not empty")
+    config = scn.config.model_dump(mode="json")
+    ref = name if registry.is_registered(type(scn)) else inspect.getfile(type(scn))
+    writer = RunWriter(
+        path,
+        {
+            "run_id": run_id,
+            "scenario": name,
+            "scenario_ref": ref,
+            "seed": prepared.seed,
+            "config": config,
+            "source": prepared.source,
+        },
+    )
+    world = World(prepared.seed, writer)
+    world.log("run.started", {"scenario": name, "seed": prepared.seed, "config": config})
+    tick = (lambda w: (writer.flush(), progress(w, scn))) if progress else (lambda w: writer.flush())
+    status, reason = "completed", None
+    restore = _install_stop_handlers(world)
+    try:
+        scn.setup(world)
+        for gen in scn.processes(world):
+            world.process(gen)
+        world.run(progress=tick)
+        if world.stop_requested:
+            status, reason = "interrupted", "interrupted by a signal"
+    except KeyboardInterrupt:
+        status, reason = "interrupted", "interrupted by the user"
+    except BadInput as err:
+        status, reason = "failed", err.line()
+        _finish(world, writer, scn, status, reason)
+        raise
+    except Exception as err:  # noqa: BLE001 - any scenario error ends the run cleanly with its log kept
+        status, reason = "failed", f"{type(err).__name__}: {err}"
+        _finish(world, writer, scn, status, reason, traceback.format_exc())
+        raise RunFailed(f"run failed: {reason} (log kept in {path})") from err
+    finally:
+        restore()
+    metrics = _finish(world, writer, scn, status, reason)
+    if status == "interrupted":
+        raise RunInterrupted(path)
+    return RunResult(path, metrics, status, run_id, dict(world.stats))
+
+
+def _install_stop_handlers(world: World) -> Callable[[], None]:
+    """First Ctrl-C / SIGTERM asks the world to stop after the current event; a second one forces it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if world.stop_requested:
+            raise KeyboardInterrupt
+        world.stop_requested = True
+
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    return lambda: [signal.signal(sig, h) for sig, h in old.items()] and None
+
+
+def _finish(
+    world: World, writer: RunWriter, scn: Scenario, status: str, reason: str | None, tb: str | None = None
+) -> dict[str, Any]:
+    """Close the log with ``run.finished``, compute metrics from it, and settle the manifest."""
+    world.log("run.finished", {"status": status, "reason": reason})
+    writer.flush()
+    metrics: dict[str, Any] = {}
+    extra: dict[str, Any] = {"stats": dict(world.stats)}
+    try:
+        metrics = scn.metrics(load_run(writer.path))
+        writer.write_metrics(metrics)
+    except Exception as err:  # noqa: BLE001 - a metrics bug must not lose the run
+        if status == "completed":
+            status = "failed"
+        extra["metrics_error"] = f"{type(err).__name__}: {err}"
+    if reason:
+        extra["reason"] = reason
+    if tb:
+        extra["traceback"] = tb
+    writer.close(status, **extra)
+    return metrics
+
+
+def run(
+    scenario: str | type[Scenario] | os.PathLike[str],
+    seed: int | None = None,
+    out: str | os.PathLike[str] = "runs",
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    run_id: str | None = None,
+    progress: Callable[[World, Scenario], None] | None = None,
+) -> RunResult:
+    """Run a scenario by name, class, ``.py`` or ``.yaml`` path. Returns the run directory and metrics."""
+    prepared = prepare(scenario, seed=seed, overrides=overrides, config_file=config_file)
+    return execute(prepared, out=out, run_id=run_id, progress=progress)

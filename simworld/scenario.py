@@ -1,0 +1,71 @@
+"""The base class every scenario (built-in or user-written) subclasses."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from simworld.runlog import RunLog
+    from simworld.world import World
+
+
+class ScenarioConfig(BaseModel):
+    """Base for scenario configs: unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class Scenario:
+    """A discrete-event environment.
+
+    Subclasses set ``name``, ``description`` and ``Config`` (a :class:`ScenarioConfig`), then implement
+    ``setup(world)`` (create agents), ``processes(world)`` (the simpy process generators that drive the
+    world) and ``metrics(log)`` (summary figures computed from the run log alone, so that they can be
+    recomputed later). ``progress`` lets the progress bar show something better than simulated time.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Config: ClassVar[type[ScenarioConfig]] = ScenarioConfig
+    #: The viewer panel this scenario's runs use (None: only the generic views).
+    panel: ClassVar[str | None] = None
+
+    def __init__(self, config: ScenarioConfig | None = None, base_dir: Path | None = None) -> None:
+        self.config = config if config is not None else self.Config()
+        #: Relative paths in the config are resolved against this folder (the config file's).
+        self.base_dir = base_dir or Path.cwd()
+
+    def resolve_path(self, p: str | Path) -> Path:
+        p = Path(p).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def check(self) -> None:
+        """Load and validate every input (files the config names) before anything is written.
+
+        Raise :class:`simworld.errors.BadInput` for problems the user can fix."""
+
+    def setup(self, world: World) -> None:
+        """Create the agents and whatever state the processes share."""
+
+    def processes(self, world: World) -> Iterable[Generator[Any, Any, Any]]:
+        """The simpy processes that drive the world."""
+        return ()
+
+    def metrics(self, log: RunLog) -> dict[str, Any]:
+        """Summary metrics from the run log alone."""
+        return {}
+
+    def progress(self, world: World) -> tuple[float, float] | None:
+        """(done, total) in the scenario's own units, or None to show simulated time only."""
+        return None
+
+    @classmethod
+    def summary(cls) -> str:
+        if cls.description:
+            return cls.description
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""

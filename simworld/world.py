@@ -1,0 +1,250 @@
+"""The World: one simpy clock, the run log, named random streams, the agents, and decisions.
+
+A run's whole life goes through four methods: ``emit`` (log a world event and deliver it to the
+perception of each witness), ``log`` (record without delivery), ``decide``/``decide_many`` (ask agents
+for choices) and ``run`` (advance the clock).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+from simpy.events import Event as SimEvent
+
+from simworld.decisions import AgentLike, DecisionRequest
+from simworld.rng import Streams
+from simworld.runlog import RunWriter, dumps
+
+#: simpy orders events at one instant by (priority, insertion). Normal events use priority 1; the
+#: decision resolver uses 2 so that it runs only once everything else at that instant has happened.
+_RESOLVE_PRIORITY = 2
+
+
+@dataclass(slots=True, frozen=True)
+class WorldEvent:
+    """An event as perception sees it (the same fields as a log line, minus witnesses)."""
+
+    seq: int
+    t: float
+    kind: str
+    agent: str | None
+    data: dict[str, Any]
+    causes: tuple[int, ...] = ()
+
+
+class World:
+    """The simulation: a clock, a log, random streams, agents."""
+
+    def __init__(self, seed: int = 0, writer: RunWriter | None = None) -> None:
+        self.env = simpy.Environment()
+        self.seed = int(seed)
+        self.streams = Streams(self.seed)
+        self.writer = writer
+        self.agents: dict[str, AgentLike] = {}
+        self.seq = 0
+        self.stats: Counter[str] = Counter()
+        self._pending: list[tuple[AgentLike, DecisionRequest, SimEvent]] = []
+        self._resolver: SimEvent | None = None
+        #: Set (e.g. by a signal handler) to end the run cleanly after the current event.
+        self.stop_requested = False
+
+    # -- time and randomness -------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def rng(self, name: str):  # -> numpy.random.Generator
+        """The named random stream (``"agent:alice"``, ``"scenario:auction"``)."""
+        return self.streams(name)
+
+    def process(self, gen: Generator[Any, Any, Any]) -> simpy.Process:
+        return self.env.process(gen)
+
+    def timeout(self, delay: float, value: Any = None) -> simpy.Timeout:
+        return self.env.timeout(delay, value)
+
+    # -- the log ------------------------------------------------------------------------------
+    def log(
+        self,
+        kind: str,
+        data: dict[str, Any] | None = None,
+        agent: str | None = None,
+        witnesses: Sequence[str] = (),
+        causes: Sequence[int] = (),
+    ) -> int:
+        """Append one event to the run log and return its seq. Nobody perceives it."""
+        seq = self.seq
+        self.seq = seq + 1
+        if self.writer is not None:
+            line = dumps(
+                {
+                    "seq": seq,
+                    "t": self.env.now,
+                    "kind": kind,
+                    "agent": agent,
+                    "witnesses": witnesses,
+                    "causes": causes,
+                    "data": data if data is not None else {},
+                }
+            )
+            self.writer.append(line, kind)
+        return seq
+
+    def emit(
+        self,
+        kind: str,
+        data: dict[str, Any] | None = None,
+        witnesses: Sequence[str] = (),
+        agent: str | None = None,
+        causes: Sequence[int] = (),
+        hidden: Sequence[str] = (),
+    ) -> int:
+        """Log a world event once and hand it to the perception of each witness, in order.
+
+        ``hidden`` names data keys that are logged (as ground truth for analysis) but that witnesses do
+        not perceive; the log line lists them under ``data["hidden"]``.
+        """
+        data = data if data is not None else {}
+        if hidden:
+            seq = self.log(kind, {**data, "hidden": list(hidden)}, agent, witnesses, causes)
+            data = {k: v for k, v in data.items() if k not in hidden}
+        else:
+            seq = self.log(kind, data, agent, witnesses, causes)
+        if witnesses:
+            event = WorldEvent(seq, float(self.env.now), kind, agent, data, tuple(causes))
+            agents = self.agents
+            for wid in witnesses:
+                agents[wid].perceive(event)
+        return seq
+
+    # -- agents -------------------------------------------------------------------------------
+    def add_agent(self, agent: AgentLike) -> AgentLike:
+        if agent.id in self.agents:
+            raise ValueError(f"duplicate agent id {agent.id!r}")
+        self.agents[agent.id] = agent
+        attach = getattr(agent, "attach", None)
+        if attach is not None:
+            attach(self)
+        self.log("agent.joined", agent.joined_record(), agent=agent.id)
+        return agent
+
+    # -- decisions ----------------------------------------------------------------------------
+    def decide(self, agent: AgentLike, request: DecisionRequest) -> SimEvent:
+        """An event whose value is the agent's validated action.
+
+        Rule brains answer at once. Batched (model) brains are collected, and every decision pending
+        at this simulated instant is resolved together once the instant has otherwise settled;
+        processes then resume in the order they asked.
+        """
+        if agent.brain.batched:
+            return self._defer(agent, request)
+        ev = SimEvent(self.env)
+        ev._ok = True
+        ev._value = self._decide_now(agent, request)
+        self.env.schedule(ev)
+        return ev
+
+    def decide_many(self, pairs: Iterable[tuple[AgentLike, DecisionRequest]]) -> SimEvent:
+        """One event whose value is the list of actions, in the order of ``pairs``."""
+        pairs = list(pairs)
+        results: list[Any] = [None] * len(pairs)
+        group = SimEvent(self.env)
+        waiting = 0
+
+        def fill(index: int, ev: SimEvent) -> None:
+            nonlocal waiting
+            results[index] = ev._value
+            waiting -= 1
+            if waiting == 0:
+                group.succeed(results)
+
+        for i, (agent, request) in enumerate(pairs):
+            if agent.brain.batched:
+                waiting += 1
+                self._defer(agent, request).callbacks.append(lambda ev, i=i: fill(i, ev))
+            else:
+                results[i] = self._decide_now(agent, request)
+        if waiting == 0:
+            group.succeed(results)
+        return group
+
+    def _decide_now(self, agent: AgentLike, request: DecisionRequest) -> Any:
+        action = request.validate(agent.brain.decide(agent, request))
+        self._acted(agent, request, action)
+        return action
+
+    def _defer(self, agent: AgentLike, request: DecisionRequest) -> SimEvent:
+        self.log(
+            "decision.requested",
+            {"decision": request.decision, "context": request.context},
+            agent=agent.id,
+            causes=request.causes,
+        )
+        ev = SimEvent(self.env)
+        self._pending.append((agent, request, ev))
+        if self._resolver is None:
+            resolver = SimEvent(self.env)
+            resolver._ok = True
+            resolver._value = None
+            resolver.callbacks.append(self._resolve_pending)
+            self.env.schedule(resolver, priority=_RESOLVE_PRIORITY)
+            self._resolver = resolver
+        return ev
+
+    def _resolve_pending(self, _resolver: SimEvent) -> None:
+        pending, self._pending = self._pending, []
+        self._resolver = None
+        self.stats["batches"] += 1
+        groups: dict[int, list[int]] = {}
+        for i, (agent, _req, _ev) in enumerate(pending):
+            groups.setdefault(id(agent.brain), []).append(i)
+        actions: list[Any] = [None] * len(pending)
+        for idxs in groups.values():
+            brain = pending[idxs[0]][0].brain
+            outs = brain.decide_batch([(pending[i][0], pending[i][1]) for i in idxs])
+            if len(outs) != len(idxs):
+                raise RuntimeError(f"brain {brain.name!r} answered {len(outs)} of {len(idxs)} decisions")
+            for i, out in zip(idxs, outs):
+                actions[i] = out
+        for (agent, request, ev), out in zip(pending, actions):
+            action = request.validate(out)
+            self._acted(agent, request, action)
+            ev.succeed(action)
+
+    def _acted(self, agent: AgentLike, request: DecisionRequest, action: Any) -> None:
+        self.stats["decisions"] += 1
+        self.emit(
+            "agent.acted",
+            {"decision": request.decision, "action": action, "brain": agent.brain.name},
+            witnesses=(agent.id,),
+            agent=agent.id,
+            causes=request.causes,
+        )
+
+    # -- running ------------------------------------------------------------------------------
+    def run(
+        self,
+        until: float | None = None,
+        progress: Callable[[World], None] | None = None,
+        every: int = 4096,
+    ) -> None:
+        """Advance the clock until nothing is scheduled (or ``until``), calling ``progress`` now and then."""
+        env = self.env
+        step, peek = env.step, env.peek
+        limit = math.inf if until is None else until
+        n = 0
+        while not self.stop_requested:
+            t = peek()
+            if t == math.inf or t > limit:
+                break
+            step()
+            n += 1
+            if progress is not None and n % every == 0:
+                progress(self)
+        if progress is not None:
+            progress(self)
