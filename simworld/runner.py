@@ -164,7 +164,7 @@ def _finish(
     world.log("run.finished", {"status": status, "reason": reason})
     writer.flush()
     metrics: dict[str, Any] = {}
-    extra: dict[str, Any] = {"stats": dict(world.stats)}
+    extra: dict[str, Any] = {"stats": dict(world.stats), **world.manifest_extra}
     try:
         metrics = scn.metrics(load_run(writer.path))
         writer.write_metrics(metrics)

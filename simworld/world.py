@@ -52,6 +52,8 @@ class World:
         self._resolver: SimEvent | None = None
         #: Set (e.g. by a signal handler) to end the run cleanly after the current event.
         self.stop_requested = False
+        #: Facts about the run's machinery (memory store, embedder, models) merged into manifest.json.
+        self.manifest_extra: dict[str, Any] = {}
 
     # -- time and randomness -------------------------------------------------------------------
     @property
