@@ -40,7 +40,7 @@ class Agent:
         self.beliefs = beliefs if beliefs is not None else Beliefs(self.id)
         self.world: World | None = None
         self.rng: np.random.Generator | None = None
-        self._missed: list[int] = []
+        self._brain_observes = bool(getattr(brain, "observes", False))
 
     def attach(self, world: World) -> None:
         self.world = world
@@ -63,7 +63,7 @@ class Agent:
                 )
             return
         self.memory.observe(obs)
-        if getattr(self.brain, "observes", False):
+        if self._brain_observes:
             self.brain.observe(self, obs)  # type: ignore[attr-defined]
 
     def decide(self, request: DecisionRequest) -> SimEvent:

@@ -113,10 +113,13 @@ def load_personas(
 def save_personas(personas: list[Persona], path: str | Path) -> None:
     """Write personas as YAML, JSON or JSONL (by suffix)."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".json", ".yaml", ".yml"):
+        raise BadInput(str(path), "unknown file type (use .yaml, .yml, .json or .jsonl)")
     records = [p.model_dump(mode="json", exclude_defaults=False) for p in personas]
-    if path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    elif path.suffix == ".json":
-        path.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    if suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    elif suffix == ".json":
+        path.write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
     else:
-        path.write_text(yaml.safe_dump({"personas": records}, sort_keys=False), encoding="utf-8")
+        path.write_text(yaml.safe_dump({"personas": records}, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -78,6 +78,13 @@ class PopulationSpec(BaseModel):
             raise ValueError(f"unknown Big Five trait(s) {unknown}; use {list(TRAITS)}")
         return {**_default_big_five(), **v}
 
+    @field_validator("age_range")
+    @classmethod
+    def _ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] > v[1] or v[0] < 0:
+            raise ValueError(f"expected [youngest, oldest] with 0 <= youngest <= oldest, got {list(v)}")
+        return v
+
     @field_validator("gender", "occupation", "education", "location")
     @classmethod
     def _weights(cls, v: dict[str, float]) -> dict[str, float]:
@@ -104,6 +111,8 @@ def generate_population(
 ) -> list[Persona]:
     """Sample ``n`` personas. ``role_sampler(persona, draws, rng)`` adds scenario roles; ``draws`` holds
     the sampled ``budget`` (correlated with income) for it to use."""
+    if n < 0:
+        raise ValueError(f"cannot generate {n} personas")
     b5 = {t: np.clip(rng.normal(spec.big_five[t].mean, spec.big_five[t].sd, n), 0.0, 1.0) for t in TRAITS}
     lo, hi = spec.age_range
     ages = np.clip(np.rint(rng.normal(spec.age.mean, spec.age.sd, n)), lo, hi).astype(int)

@@ -105,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="simworld", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as err:  # bare ``simworld``: show the help, not an error
+        click.echo(err.ctx.get_help() if err.ctx is not None else err.format_message())
+        return 0
     except click.exceptions.Abort:
         _err("aborted")
         return EXIT_INTERRUPTED

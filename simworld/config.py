@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from simworld.errors import BadInput, describe_validation_error
+from simworld.files import yaml_error
 
 #: Keys a config file may hold besides the scenario's own fields.
 RESERVED = ("scenario", "seed")
@@ -23,10 +25,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise BadInput(str(path), f"malformed YAML: {problem}", where) from None
+        raise yaml_error(str(path), err, columns=True) from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -49,15 +48,81 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return parts, value
 
 
-def set_path(doc: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+_MISSING = object()
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model behind a field annotation (``Model`` or ``Model | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    models = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _field_default(model: type[BaseModel] | None, key: str) -> Any:
+    """The default of ``model.key`` as plain data (a dict for a sub-model), or ``_MISSING``."""
+    if model is None or key not in model.model_fields:
+        return _MISSING
+    info = model.model_fields[key]
+    if info.is_required():
+        return _MISSING
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    return copy.deepcopy(value)
+
+
+def set_path(doc: dict[str, Any], parts: Sequence[str], value: Any, model: type[BaseModel] | None = None) -> None:
+    """Set ``doc[parts[0]][parts[1]]... = value``.
+
+    With ``model``, a level missing from ``doc`` starts from that field's default, so that
+    ``population.income.median=1000`` changes one number and keeps the rest of ``population.income``.
+    """
     cur = doc
     for p in parts[:-1]:
         nxt = cur.get(p)
         if not isinstance(nxt, dict):
-            nxt = {}
+            default = _field_default(model, p) if nxt is None else _MISSING
+            nxt = default if isinstance(default, dict) else {}
             cur[p] = nxt
+        model = _model_of(model.model_fields[p].annotation) if model is not None and p in model.model_fields else None
         cur = nxt
     cur[parts[-1]] = value
+
+
+def fill_defaults(model: type[BaseModel], doc: dict[str, Any]) -> dict[str, Any]:
+    """Merge a partial sub-model mapping over that field's default, recursively.
+
+    A config that gives ``population: {income: {median: 1000}}`` keeps the default ``income.sigma`` and
+    every other ``population`` field. Only sub-model fields merge; a plain mapping (weights, shares)
+    given in full replaces its default.
+    """
+    out = dict(doc)
+    for key, value in doc.items():
+        if not isinstance(value, dict) or key not in model.model_fields:
+            continue
+        sub = _model_of(model.model_fields[key].annotation)
+        if sub is None:
+            continue
+        default = _field_default(model, key)
+        base = default if isinstance(default, dict) else {}
+        out[key] = fill_defaults(sub, {**base, **value})
+    return out
+
+
+def _check_path(model: type[BaseModel], parts: Sequence[str], source: str, scenario: str) -> None:
+    """Reject a key path that leaves the config's fields, naming the first unknown part."""
+    cur: type[BaseModel] | None = model
+    for i, part in enumerate(parts):
+        if cur is None:
+            return  # below a plain mapping or value: validation decides
+        if part not in cur.model_fields:
+            if cur.model_config.get("extra") == "allow":
+                return
+            known = ", ".join(sorted(cur.model_fields))
+            where = "for scenario " + scenario if i == 0 else "in " + ".".join(parts[:i])
+            raise BadInput(source, f"unknown field '{'.'.join(parts[: i + 1])}' {where} (known: {known})")
+        cur = _model_of(cur.model_fields[part].annotation)
 
 
 def build_config(
@@ -76,13 +141,11 @@ def build_config(
         items = [(*parse_override(o), o) for o in (overrides or [])]
     for parts, value, text in items:
         top = parts[0]
-        if top not in model.model_fields:
-            known = ", ".join(sorted(model.model_fields))
-            raise BadInput(f"--set {text}", f"unknown field '{top}' for scenario {scenario} (known: {known})")
-        set_path(doc, parts, value)
+        _check_path(model, parts, f"--set {text}", scenario)
+        set_path(doc, parts, value, model)
         origin[top] = f"--set {text}"
     try:
-        return model.model_validate(doc)
+        return model.model_validate(fill_defaults(model, doc))
     except ValidationError as err:
         field, problem = describe_validation_error(err)
         top = field.split(".")[0]

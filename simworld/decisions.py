@@ -31,16 +31,18 @@ class DecisionRequest:
         try:
             return self.action_type.model_validate(action)
         except ValidationError as err:
-            raise InvalidAction(self.decision, err) from None
+            raise InvalidAction.from_validation(self.decision, err) from None
 
 
 class InvalidAction(Exception):
-    def __init__(self, decision: str, err: ValidationError) -> None:
-        self.decision = decision
-        self.validation_error = err
+    """An action that does not fit the decision's action model. (Constructed from one message, since
+    simpy re-raises process exceptions by calling ``type(exc)(*exc.args)``.)"""
+
+    @classmethod
+    def from_validation(cls, decision: str, err: ValidationError) -> InvalidAction:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ())) or "action"
-        super().__init__(f"invalid action for {decision}: {loc}: {first.get('msg')}")
+        return cls(f"invalid action for {decision}: {loc}: {first.get('msg')}")
 
 
 class AgentLike(Protocol):

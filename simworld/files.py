@@ -11,6 +11,20 @@ import yaml
 from simworld.errors import BadInput
 
 
+def yaml_error(source: str, err: yaml.YAMLError, columns: bool = False) -> BadInput:
+    """A one-line BadInput for a YAML syntax error, naming the line (and what was left open, when the
+    error only shows at the end of the file)."""
+    mark = getattr(err, "problem_mark", None)
+    where = None
+    if mark is not None:
+        where = f"line {mark.line + 1}" + (f", column {mark.column + 1}" if columns else "")
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context, cmark = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and cmark is not None and (mark is None or cmark.line != mark.line):
+        problem += f" ({context} at line {cmark.line + 1})"
+    return BadInput(source, f"malformed YAML: {problem}", where)
+
+
 def read_records(path: Path, list_key: str) -> list[tuple[str, Any]]:
     """(label, record) pairs; ``label`` says where each record sits (``line 3``, ``personas[2]``).
 
@@ -40,9 +54,7 @@ def read_records(path: Path, list_key: str) -> list[tuple[str, Any]]:
     except json.JSONDecodeError as err:
         raise BadInput(str(path), f"not valid JSON ({err.msg})", f"line {err.lineno}") from None
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else None
-        raise BadInput(str(path), f"malformed YAML: {getattr(err, 'problem', None) or err}", where) from None
+        raise yaml_error(str(path), err) from None
     if isinstance(doc, dict) and list_key in doc:
         doc = doc[list_key]
     if isinstance(doc, dict):

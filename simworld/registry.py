@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+import traceback
 from importlib import metadata
 from pathlib import Path
 
@@ -68,7 +69,13 @@ def load_file(path: str | Path) -> type[Scenario]:
     try:
         spec.loader.exec_module(module)
     except SyntaxError as err:
+        sys.modules.pop(mod_name, None)
         raise BadInput(str(p), f"syntax error: {err.msg}", f"line {err.lineno}") from None
+    except Exception as err:  # noqa: BLE001 - the user's file failed at import: say where, in one line
+        sys.modules.pop(mod_name, None)
+        frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).resolve() == p.resolve()]
+        where = f"line {frames[-1].lineno}" if frames else None
+        raise BadInput(str(p), f"failed to import: {type(err).__name__}: {err}", where) from None
     found = [
         obj
         for obj in vars(module).values()

@@ -25,9 +25,9 @@ from simworld.runlog import RunWriter, dumps
 _RESOLVE_PRIORITY = 2
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class WorldEvent:
-    """An event as perception sees it (the same fields as a log line, minus witnesses)."""
+    """An event as perception sees it (the same fields as a log line, minus witnesses). Treat as read-only."""
 
     seq: int
     t: float
@@ -86,7 +86,7 @@ class World:
             line = dumps(
                 {
                     "seq": seq,
-                    "t": self.env.now,
+                    "t": self.env._now,
                     "kind": kind,
                     "agent": agent,
                     "witnesses": witnesses,
@@ -118,7 +118,7 @@ class World:
         else:
             seq = self.log(kind, data, agent, witnesses, causes)
         if witnesses:
-            event = WorldEvent(seq, float(self.env.now), kind, agent, data, tuple(causes))
+            event = WorldEvent(seq, self.env._now, kind, agent, data, tuple(causes))
             agents = self.agents
             for wid in witnesses:
                 agents[wid].perceive(event)

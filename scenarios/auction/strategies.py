@@ -133,7 +133,8 @@ def persona_strategy(persona, obs: DecisionRequest, memories, beliefs, rng) -> B
 
 class Profiler:
     """Keeps beliefs about each rival's value of the current lot, learned from what the rival revealed
-    (an English drop-out at p says its value is near p; a bid says it is at least the bid; revealed
+    (an English drop-out at p puts its value between its last bid and p; a bid says it is at least the
+    bid; revealed
     sealed bids and winning prices bound it from below), and shades first-price and Dutch bids to just
     beat the strongest rival it expects. Truthful where that is dominant."""
 
@@ -145,6 +146,7 @@ class Profiler:
         self.n = 2
         self.ratios: dict[str, list[float]] = {}
         self.estimates: dict[str, float] = {}
+        self.floor: dict[str, float] = {}  # each rival's highest bid on the current lot
 
     # -- theory of mind --------------------------------------------------------------------
     def observe(self, persona, event, beliefs, rng) -> None:  # type: ignore[no-untyped-def]
@@ -157,16 +159,20 @@ class Profiler:
             self.format = d["format"]
             self.n = d["n_bidders"]
             self.estimates = {}
+            self.floor = {}
             for rival, obs in self.ratios.items():
                 est = float(np.mean(obs)) * self.start
                 self._believe(beliefs, rival, est, len(obs) / (len(obs) + 2.0), event.seq)
         elif kind == "auction.bid" and d["bidder"] != me and d["item"] == self.item:
+            self.floor[d["bidder"]] = d["amount"]
             if self.format == "english" and self.estimates.get(d["bidder"], -1.0) < d["amount"]:
                 self._believe(beliefs, d["bidder"], d["amount"] + self.increment / 2, 0.5, event.seq)
         elif kind == "auction.dropped" and d["item"] == self.item:
-            est = max(0.0, d["price"] - self.increment / 2)
+            # Passing at p means value < p; the rival's last bid this lot (if any) bounds it from below.
             for rival in d["bidders"]:
                 if rival != me:
+                    low = self.floor.get(rival, max(0.0, d["price"] - self.increment))
+                    est = (low + d["price"]) / 2
                     self._believe(beliefs, rival, est, 0.8, event.seq)
                     self.ratios.setdefault(rival, []).append(est / self.start)
         elif kind == "auction.bids_revealed" and d["item"] == self.item:
