@@ -55,7 +55,7 @@ class Agent:
         }
 
     def perceive(self, event: WorldEvent) -> None:
-        obs = self.perception.perceive(event)
+        obs = event if self.perception.attention is None else self.perception.perceive(event)
         if obs is None:
             if self.world is not None:
                 self.world.log(

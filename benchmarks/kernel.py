@@ -45,11 +45,16 @@ def bare_simpy(n_procs: int, steps: int) -> float:
     return time.perf_counter() - t0
 
 
-def kernel_decisions(n_agents: int, steps: int, folder: Path) -> tuple[float, int]:
-    """Seconds for n_agents x steps logged rule decisions through World.decide."""
+PREBUILT = Move(step=0)
+
+
+def kernel_decisions(n_agents: int, steps: int, folder: Path, build_action: bool) -> tuple[float, int]:
+    """Seconds for n_agents x steps logged rule decisions through World.decide. With ``build_action``
+    the policy validates a new pydantic action each time (policy cost included); without it, the policy
+    returns a prebuilt action, so only the kernel and the logging are measured."""
 
     def policy(persona, obs, memories, beliefs, rng):
-        return Move(step=obs.context["step"])
+        return Move(step=obs.context["step"]) if build_action else PREBUILT
 
     writer = RunWriter(folder / "kernel-run", {"run_id": "bench", "scenario": "bench"})
     world = World(0, writer)
@@ -93,19 +98,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         bare = best_of(lambda: bare_simpy(n_agents, steps), repeats)
-        kern, decisions = best_of(lambda: kernel_decisions(n_agents, steps, folder / str(time.time_ns())), repeats)
+        kern, decisions = best_of(
+            lambda: kernel_decisions(n_agents, steps, folder / str(time.time_ns()), False), repeats)
+        full, _ = best_of(lambda: kernel_decisions(n_agents, steps, folder / str(time.time_ns()), True), repeats)
         per_event_bare = bare / (n_agents * steps)
         per_decision = kern / decisions
+        per_decision_full = full / decisions
         result = {
             "bare_simpy_events_per_s": round(1 / per_event_bare),
             "kernel_decisions_per_s": round(1 / per_decision),
             "kernel_overhead_ratio": round(per_decision / per_event_bare, 2),
+            "decisions_with_pydantic_action_per_s": round(1 / per_decision_full),
+            "with_pydantic_action_ratio": round(per_decision_full / per_event_bare, 2),
             "auction_english_1000": auction("english", 1000, items, folder),
             "auction_first_price_1000": auction("first_price", 1000, items, folder),
         }
     print(f"bare simpy: {result['bare_simpy_events_per_s']:,} events/s")
     print(f"kernel:     {result['kernel_decisions_per_s']:,} logged rule decisions/s "
           f"({result['kernel_overhead_ratio']}x a bare simpy event)")
+    print(f"+ policy building a pydantic action: {result['decisions_with_pydantic_action_per_s']:,}/s "
+          f"({result['with_pydantic_action_ratio']}x)")
     for k in ("auction_english_1000", "auction_first_price_1000"):
         print(f"{k}: {result[k]}")
     print(json.dumps(result))

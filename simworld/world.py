@@ -8,12 +8,12 @@ for choices) and ``run`` (advance the clock).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import simpy
+from pydantic import BaseModel
 from simpy.events import Event as SimEvent
 
 from simworld.decisions import AgentLike, DecisionRequest
@@ -47,13 +47,19 @@ class World:
         self.writer = writer
         self.agents: dict[str, AgentLike] = {}
         self.seq = 0
-        self.stats: Counter[str] = Counter()
+        self._decisions = 0
+        self._batches = 0
         self._pending: list[tuple[AgentLike, DecisionRequest, SimEvent]] = []
         self._resolver: SimEvent | None = None
         #: Set (e.g. by a signal handler) to end the run cleanly after the current event.
         self.stop_requested = False
         #: Facts about the run's machinery (memory store, embedder, models) merged into manifest.json.
         self.manifest_extra: dict[str, Any] = {}
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters of the run so far: decisions, batches (of deferred decisions)."""
+        return {"decisions": self._decisions, "batches": self._batches}
 
     # -- time and randomness -------------------------------------------------------------------
     @property
@@ -176,7 +182,9 @@ class World:
         return group
 
     def _decide_now(self, agent: AgentLike, request: DecisionRequest) -> Any:
-        action = request.validate(agent.brain.decide(agent, request))
+        action = agent.brain.decide(agent, request)
+        if action.__class__ is not request.action_type:
+            action = request.validate(action)
         self._acted(agent, request, action)
         return action
 
@@ -201,7 +209,7 @@ class World:
     def _resolve_pending(self, _resolver: SimEvent) -> None:
         pending, self._pending = self._pending, []
         self._resolver = None
-        self.stats["batches"] += 1
+        self._batches += 1
         groups: dict[int, list[int]] = {}
         for i, (agent, _req, _ev) in enumerate(pending):
             groups.setdefault(id(agent.brain), []).append(i)
@@ -219,10 +227,13 @@ class World:
             ev.succeed(action)
 
     def _acted(self, agent: AgentLike, request: DecisionRequest, action: Any) -> None:
-        self.stats["decisions"] += 1
+        self._decisions += 1
+        # The agent witnesses its own action. A pydantic action is logged (and perceived) as its field
+        # values; reading __dict__ avoids a serialiser round trip on the hottest path of a run.
+        fields = action.__dict__ if isinstance(action, BaseModel) else action
         self.emit(
             "agent.acted",
-            {"decision": request.decision, "action": action, "brain": agent.brain.name},
+            {"decision": request.decision, "action": fields, "brain": agent.brain.name},
             witnesses=(agent.id,),
             agent=agent.id,
             causes=request.causes,
