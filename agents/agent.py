@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from simworld.agents.beliefs import Beliefs
 from simworld.agents.perception import Perception
 from simworld.agents.persona import Persona
-from simworld.memory import ListMemory
+from simworld.memory import MemoryStream
 
 from simworld.decisions import Brain, DecisionRequest
 
@@ -36,7 +36,7 @@ class Agent:
         self.id = persona.id
         self.brain = brain
         self.perception = perception if perception is not None else Perception(persona.attention)
-        self.memory = memory if memory is not None else ListMemory()
+        self.memory = memory if memory is not None else MemoryStream(persona=persona)
         self.beliefs = beliefs if beliefs is not None else Beliefs(self.id)
         self.world: World | None = None
         self.rng: np.random.Generator | None = None
@@ -46,6 +46,9 @@ class Agent:
         self.world = world
         self.rng = world.rng(f"agent:{self.id}")
         self.beliefs.bind(world)
+        bind_memory = getattr(self.memory, "bind", None)
+        if bind_memory is not None:
+            bind_memory(world, self.id)
 
     def joined_record(self) -> dict[str, Any]:
         return {

@@ -11,13 +11,13 @@ from simworld.agents.persona import BigFive, Demographics, Persona
 
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 
-_FIRST = (
+_FIRST = (  # noqa: SIM905 - a word list reads better as one string
     "Ada Alan Amara Anika Aryan Beatriz Bilal Camila Chen Chiara Daniel Dara Diego Elena Emeka Farah Felix "
     "Grace Hana Hugo Ines Ivan Jamal Jia Jonas Kai Kamala Kenji Lara Leila Liam Lucia Malik Maya Mateo Mei "
     "Nadia Nikhil Noor Olga Omar Paulo Priya Quinn Rafael Rosa Sami Sara Tariq Tess Uma Victor Wen Yara Yusuf "
     "Zain Zoe"
 ).split()
-_LAST = (
+_LAST = (  # noqa: SIM905
     "Abe Adeyemi Bauer Costa Dubois Eriksen Fischer Garcia Haddad Ibrahim Jensen Kowalski Lee Lindqvist "
     "Moreau Nakamura Novak Okafor Patel Quispe Rossi Santos Schmidt Silva Tanaka Ueda Varga Wang Weber "
     "Xu Yilmaz Zhou"

@@ -1,4 +1,9 @@
-"""The simplest memory: an ordered list of what the agent took in, behind the interface agents use."""
+"""The simplest memory: an ordered list of what the agent took in, behind the interface agents use.
+
+:class:`MemoryLike` is what every memory offers; :class:`~simworld.memory.MemoryStream` adds scored
+retrieval (``retrieve``), written memories (``write``) and reflection. ``memory: {kind: list}`` in a
+scenario config gives agents this list instead (fastest; no retrieval).
+"""
 
 from __future__ import annotations
 

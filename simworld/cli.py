@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 the run failed (log kept), 2 bad input (one line, no trace
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,8 @@ import click
 from simworld.errors import BadInput, RunFailed
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+_RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _err(msg: str) -> None:
@@ -54,6 +57,8 @@ def run_cmd(target: str, seed: int | None, out: str, overrides: Sequence[str], r
     """Run SCENARIO (a name, a .py file or a .yaml config)."""
     from simworld.runner import execute, prepare
 
+    if run_id is not None and (not _RUN_ID.fullmatch(run_id) or run_id in (".", "..")):
+        raise BadInput("--run-id", f"must be a plain folder name (letters, digits, '.', '_', '-'), got {run_id!r}")
     prepared = prepare(target, seed=seed, overrides=list(overrides))
     show = not quiet and sys.stderr.isatty()
     if show:
@@ -67,6 +72,8 @@ def run_cmd(target: str, seed: int | None, out: str, overrides: Sequence[str], r
         from simworld.progress import print_summary
 
         print_summary(result.metrics, result.path)
+    if result.status == "stopped":
+        click.echo(f"simworld: run stopped early: {result.reason}", err=True)
     click.echo(str(result.path))
 
 
@@ -98,6 +105,24 @@ def analyze_cmd(run_dir: str, as_json: bool) -> None:
     print_summary(report["metrics"], Path(run_dir), header=f"{report['scenario']} ({report['status']})")
     if report.get("matches_metrics_json") is False:
         click.echo("note: recomputed metrics differ from metrics.json", err=True)
+
+
+@cli.command("replay")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8765, or a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option("--export", "export_file", type=click.Path(dir_okay=False), default=None,
+              help="Write a self-contained FILE.html of a small run instead of serving.")
+@click.option("--panel", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="A scenario panel script (FILE.js) to use instead of the run's own.")
+def replay_cmd(
+    run_dir: str, host: str, port: int | None, no_browser: bool, export_file: str | None, panel: str | None
+) -> None:
+    """Replay RUN_DIR in a web page: timeline, events, agents and the scenario's panel."""
+    from simworld.viewer.cli import replay
+
+    replay(run_dir, host=host, port=port, open_browser=not no_browser, export=export_file, panel=panel)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -55,6 +56,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model behind a field annotation (``Model`` or ``Model | None``), if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
+    if get_origin(annotation) not in (Union, UnionType):
+        return None  # a container (dict[str, Model], list[Model]) is not itself a sub-model
     models = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
     return models[0] if len(models) == 1 else None
 
@@ -66,9 +69,17 @@ def _field_default(model: type[BaseModel] | None, key: str) -> Any:
     info = model.model_fields[key]
     if info.is_required():
         return _MISSING
-    value = info.get_default(call_default_factory=True)
+    return _plain(info.get_default(call_default_factory=True))
+
+
+def _plain(value: Any) -> Any:
+    """Models (also inside dicts and lists) as plain dicts, so that a key path can walk into them."""
     if isinstance(value, BaseModel):
         return value.model_dump()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return copy.deepcopy(value)
 
 
@@ -133,21 +144,28 @@ def build_config(
     overrides: Sequence[str] | Mapping[str, Any] | None = None,
 ) -> BaseModel:
     """Validate the merged config; the error names where the bad value came from."""
-    doc: dict[str, Any] = {k: v for k, v in (file_values or {}).items() if k not in RESERVED}
-    origin: dict[str, str] = {k: file_name or "config" for k in doc}
+    doc: dict[str, Any] = copy.deepcopy({k: v for k, v in (file_values or {}).items() if k not in RESERVED})
     if isinstance(overrides, Mapping):
         items = [(k.split("."), v, f"{k}={v!r}") for k, v in overrides.items()]
     else:
         items = [(*parse_override(o), o) for o in (overrides or [])]
+    applied: list[tuple[list[str], str]] = []
     for parts, value, text in items:
-        top = parts[0]
         _check_path(model, parts, f"--set {text}", scenario)
         set_path(doc, parts, value, model)
-        origin[top] = f"--set {text}"
+        applied.append((list(parts), f"--set {text}"))
     try:
         return model.model_validate(fill_defaults(model, doc))
     except ValidationError as err:
         field, problem = describe_validation_error(err)
-        top = field.split(".")[0]
-        source = origin.get(top) or file_name or "config"
-        raise BadInput(source, problem, field) from None
+        raise BadInput(_blame(field, applied, file_name), problem, field) from None
+
+
+def _blame(field: str, applied: list[tuple[list[str], str]], file_name: str | None) -> str:
+    """Where a bad value came from: the last ``--set`` on that path (above or below it), else the file."""
+    loc = field.split(".")
+    for parts, source in reversed(applied):
+        n = min(len(parts), len(loc))
+        if parts[:n] == loc[:n]:
+            return source
+    return file_name or "config"

@@ -26,10 +26,50 @@ class RunFailed(Exception):
     """The run itself failed; the manifest says ``failed`` and the log is kept (exit 1)."""
 
 
+_BUILTIN_TAGS = {"str", "int", "float", "bool", "bytes", "list", "dict", "tuple", "set", "frozenset", "none"}
+
+
+def _plain_tag(part: object) -> bool:
+    """A location part that can only be a union member's type (``str``, ``dict[str,float]``)."""
+    return isinstance(part, str) and (part in _BUILTIN_TAGS or "[" in part or part.startswith("function-"))
+
+
+def _maybe_tag(part: object) -> bool:
+    """A part that may be a union member's type: also a model's class name (``Normal``)."""
+    return _plain_tag(part) or (isinstance(part, str) and part[:1].isupper())
+
+
 def describe_validation_error(err: ValidationError) -> tuple[str, str]:
-    """(field path, problem) for the first error of a pydantic ValidationError, in plain words."""
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
+    """(field path, problem) for the first error of a pydantic ValidationError, in plain words.
+
+    When the value fits none of a union's types, pydantic reports one error per type, with the type in
+    the location (``strategy.str``, ``strategy.dict[str,float].truthful``). Those are folded into one:
+    the most specific (deepest), or "a valid string or a valid dictionary" when every type rejects the
+    value as a whole; the type names are left out of the field path.
+    """
+    errors = err.errors()
+    first = errors[0]
+    raw = tuple(first.get("loc", ()))
+    n_alternatives = 1
+    tag_at = next((i for i, p in enumerate(raw) if _maybe_tag(p)), None)
+    if tag_at is not None:
+        base = raw[:tag_at]
+        alts = [e for e in errors
+                if tuple(e["loc"])[:tag_at] == base and len(e["loc"]) > tag_at and _maybe_tag(e["loc"][tag_at])]
+        if len(alts) < 2 and not _plain_tag(raw[tag_at]):
+            tag_at = None  # a capitalised key (a dict key, a name), not a union
+        else:
+            n_alternatives = len(alts)
+            if len(alts) > 1 and all(len(e["loc"]) == tag_at + 1 for e in alts):
+                words = [alts[0]["msg"].split(",")[0]]
+                words += [e["msg"].split(",")[0].removeprefix("Input should be ") for e in alts[1:]]
+                first = {**alts[0], "msg": " or ".join(dict.fromkeys(words))}
+            else:
+                first = max(alts, key=lambda e: len(e["loc"]))
+    loc_parts = list(first.get("loc", ()))
+    if tag_at is not None:
+        del loc_parts[tag_at]
+    loc = ".".join(str(p) for p in loc_parts if not _plain_tag(p)) or "(top level)"
     msg = first.get("msg", "invalid value")
     if first.get("type") == "extra_forbidden":
         msg = "unknown field"
@@ -38,7 +78,7 @@ def describe_validation_error(err: ValidationError) -> tuple[str, str]:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         msg = f"{msg} (got {shown})"
-    extra = len(err.errors()) - 1
+    extra = len(errors) - n_alternatives
     if extra:
         msg += f" (and {extra} more error{'s' if extra > 1 else ''})"
     return loc, msg

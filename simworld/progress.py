@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,11 +34,11 @@ class RunProgress:
         self._last = 0.0
         self._min_interval = min_interval
 
-    def __enter__(self) -> RunProgress:
+    def __enter__(self) -> Self:
         self.progress.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
     def update(self, world: World, scenario: Scenario) -> None:
@@ -79,4 +79,8 @@ def print_summary(metrics: dict[str, Any], path: Path, header: str = "metrics") 
     for key, value in _flatten(metrics)[:40]:
         table.add_row(key, f"{value:,.4g}" if isinstance(value, float) else str(value))
     console.print(table)
-    console.print(f"run directory: {path}   (metrics: {path / 'metrics.json'}, recompute: simworld analyze {path})")
+    console.print(
+        f"run directory: {path}   (metrics: {path / 'metrics.json'}, recompute: simworld analyze {path})",
+        highlight=False,
+        soft_wrap=True,  # keep paths on one line so they can be copied
+    )

@@ -12,7 +12,7 @@ import platform
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from simworld.events import Event
 
 MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
+VOLATILE = "volatile.jsonl"
 METRICS = "metrics.json"
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -47,7 +48,7 @@ def dumps(obj: Any) -> bytes:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
@@ -73,7 +74,10 @@ class RunWriter:
 
     def __init__(self, path: Path, manifest: dict[str, Any], flush_bytes: int = 1 << 16) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise BadInput(str(self.path), f"cannot create the run directory ({err.strerror or err})") from None
         self.manifest = dict(manifest)
         self.manifest.setdefault("status", "running")
         self.manifest.setdefault("started_at", now_iso())
@@ -82,6 +86,7 @@ class RunWriter:
         self._buf: list[bytes] = []
         self._buf_bytes = 0
         self._flush_bytes = flush_bytes
+        self._volatile: Any = None
         self._fd = os.open(self.path / EVENTS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
         self.write_manifest()
 
@@ -93,7 +98,15 @@ class RunWriter:
         if self._buf_bytes >= self._flush_bytes:
             self.flush()
 
+    def append_volatile(self, seq: int, fields: dict[str, Any]) -> None:
+        """Wall-clock facts about event ``seq`` (kept out of events.jsonl so reruns stay identical)."""
+        if self._volatile is None:
+            self._volatile = open(self.path / VOLATILE, "ab")  # noqa: SIM115 - closed in close()
+        self._volatile.write(dumps({"seq": seq, **fields}) + b"\n")
+
     def flush(self) -> None:
+        if self._volatile is not None:
+            self._volatile.flush()
         if not self._buf:
             return
         data = b"\n".join(self._buf) + b"\n"
@@ -112,6 +125,8 @@ class RunWriter:
 
     def close(self, status: str, **extra: Any) -> None:
         self.flush()
+        if self._volatile is not None:
+            self._volatile.close()
         os.fsync(self._fd)
         os.close(self._fd)
         self.manifest.update(extra)
@@ -188,6 +203,7 @@ class RunLog:
         witness: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        volatile: bool = False,
     ) -> Iterator[Event]:
         """Validated events, filtered.
 
@@ -195,6 +211,7 @@ class RunLog:
         actor; ``witness`` keeps events that agent perceived; ``since``/``until`` bound simulated time.
         """
         prefix = kind[:-1] if kind and kind.endswith(".*") else None
+        extra = self.volatile() if volatile else {}
         for i, obj in enumerate(self.iter_raw()):
             k = obj.get("kind")
             if kind is not None and (not isinstance(k, str) or (not k.startswith(prefix) if prefix else k != kind)):
@@ -206,6 +223,8 @@ class RunLog:
             t = obj.get("t", 0.0)
             if (since is not None and t < since) or (until is not None and t > until):
                 continue
+            if extra and obj.get("seq") in extra:
+                obj = {**obj, "data": {**obj.get("data", {}), "volatile": extra[obj["seq"]]}}
             try:
                 yield Event.model_validate(obj)
             except ValidationError as err:
@@ -214,6 +233,19 @@ class RunLog:
                 raise BadInput(
                     str(self.path / EVENTS), f"{field}: {first['msg']}", f"line {i + 1} (seq {obj.get('seq')})"
                 ) from None
+
+    def volatile(self) -> dict[int, dict[str, Any]]:
+        """Wall-clock fields by seq (latency, cache hits): not part of the deterministic log."""
+        p = self.path / VOLATILE
+        out: dict[int, dict[str, Any]] = {}
+        if p.exists():
+            for raw in p.read_bytes().splitlines():
+                try:
+                    rec = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue  # a torn last line after a crash
+                out[rec.pop("seq")] = rec
+        return out
 
     def __iter__(self) -> Iterator[Event]:
         return self.events()

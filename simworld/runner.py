@@ -37,6 +37,7 @@ class RunResult:
     status: str = "completed"
     run_id: str = ""
     stats: dict[str, int] = field(default_factory=dict)
+    reason: str | None = None
 
 
 @dataclass
@@ -75,7 +76,12 @@ def prepare(
             if not isinstance(file_values["seed"], int) or isinstance(file_values["seed"], bool):
                 raise BadInput(file_name, f"must be an integer (got {file_values['seed']!r})", "seed")
             seed = file_values["seed"]
-    cls = registry.resolve(spec if not isinstance(spec, os.PathLike) else str(spec))  # type: ignore[arg-type]
+    try:
+        cls = registry.resolve(spec if not isinstance(spec, os.PathLike) else str(spec))  # type: ignore[arg-type]
+    except BadInput as err:
+        if file_name is None or "scenario" not in file_values:
+            raise
+        raise BadInput(file_name, f"{err.source}: {err.problem}", "scenario") from None
     cfg = build_config(cls.Config, cls.name or cls.__name__, file_values, file_name, overrides)
     inst = cls(cfg, base_dir=base_dir)
     inst.check()
@@ -124,7 +130,10 @@ def execute(
             world.process(gen)
         world.run(progress=tick)
         if world.stop_requested:
-            status, reason = "interrupted", "interrupted by a signal"
+            if world.stop_reason:
+                status, reason = "stopped", world.stop_reason
+            else:
+                status, reason = "interrupted", "interrupted by a signal"
     except KeyboardInterrupt:
         status, reason = "interrupted", "interrupted by the user"
     except BadInput as err:
@@ -140,7 +149,7 @@ def execute(
     metrics = _finish(world, writer, scn, status, reason)
     if status == "interrupted":
         raise RunInterrupted(path)
-    return RunResult(path, metrics, status, run_id, dict(world.stats))
+    return RunResult(path, metrics, status, run_id, dict(world.stats), reason)
 
 
 def _install_stop_handlers(world: World) -> Callable[[], None]:
@@ -162,9 +171,17 @@ def _finish(
 ) -> dict[str, Any]:
     """Close the log with ``run.finished``, compute metrics from it, and settle the manifest."""
     world.log("run.finished", {"status": status, "reason": reason})
+    try:
+        world.close()
+    except Exception as err:  # noqa: BLE001 - a closing hook must not lose the run
+        extra_close = f"{type(err).__name__}: {err}"
+    else:
+        extra_close = None
     writer.flush()
     metrics: dict[str, Any] = {}
     extra: dict[str, Any] = {"stats": dict(world.stats), **world.manifest_extra}
+    if extra_close:
+        extra["close_error"] = extra_close
     try:
         metrics = scn.metrics(load_run(writer.path))
         writer.write_metrics(metrics)

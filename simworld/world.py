@@ -8,6 +8,7 @@ for choices) and ``run`` (advance the clock).
 from __future__ import annotations
 
 import math
+from contextvars import ContextVar
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ from simpy.events import Event as SimEvent
 from simworld.decisions import AgentLike, DecisionRequest
 from simworld.rng import Streams
 from simworld.runlog import RunWriter, dumps
+
+Captured = tuple[str, Any, Any, tuple[str, ...], tuple[int, ...], Any]
+_captured: ContextVar[list[Captured] | None] = ContextVar("simworld_captured", default=None)
 
 #: simpy orders events at one instant by (priority, insertion). Normal events use priority 1; the
 #: decision resolver uses 2 so that it runs only once everything else at that instant has happened.
@@ -53,8 +57,11 @@ class World:
         self._resolver: SimEvent | None = None
         #: Set (e.g. by a signal handler) to end the run cleanly after the current event.
         self.stop_requested = False
+        #: Why the run was asked to stop early (e.g. a model budget), if it was not a signal.
+        self.stop_reason: str | None = None
         #: Facts about the run's machinery (memory store, embedder, models) merged into manifest.json.
         self.manifest_extra: dict[str, Any] = {}
+        self._closers: list[Callable[[World], None]] = []
 
     @property
     def stats(self) -> dict[str, int]:
@@ -84,8 +91,18 @@ class World:
         agent: str | None = None,
         witnesses: Sequence[str] = (),
         causes: Sequence[int] = (),
+        volatile: dict[str, Any] | None = None,
     ) -> int:
-        """Append one event to the run log and return its seq. Nobody perceives it."""
+        """Append one event to the run log and return its seq. Nobody perceives it.
+
+        ``volatile`` holds wall-clock facts about the event (latency, whether a cache served it); they go
+        to ``volatile.jsonl`` beside the log, so ``events.jsonl`` stays identical across reruns. Inside
+        :meth:`capture` the event is held back (and -1 returned) until :meth:`flush_captured`.
+        """
+        held = _captured.get()
+        if held is not None:
+            held.append((kind, data, agent, tuple(witnesses), tuple(causes), volatile))
+            return -1
         seq = self.seq
         self.seq = seq + 1
         if self.writer is not None:
@@ -101,7 +118,30 @@ class World:
                 }
             )
             self.writer.append(line, kind)
+            if volatile:
+                self.writer.append_volatile(seq, volatile)
         return seq
+
+    def capture(self) -> list[Captured]:
+        """Hold back this task's log events (for concurrent model calls, whose completion order is not
+        deterministic): returns the list they collect in; write them with :meth:`flush_captured`."""
+        held: list[Captured] = []
+        _captured.set(held)
+        return held
+
+    def flush_captured(self, held: list[Captured]) -> list[int]:
+        """Write held-back events in their order now; returns their seqs."""
+        return [self.log(kind, data, agent, witnesses, causes, volatile)
+                for kind, data, agent, witnesses, causes, volatile in held]
+
+    def on_close(self, fn: Callable[[World], None]) -> None:
+        """Call ``fn(world)`` when the run ends, whatever the status (close clients, report usage)."""
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        closers, self._closers = self._closers, []
+        for fn in closers:
+            fn(self)
 
     def emit(
         self,
@@ -210,9 +250,10 @@ class World:
         pending, self._pending = self._pending, []
         self._resolver = None
         self._batches += 1
-        groups: dict[int, list[int]] = {}
+        # Brains that share a batch key (model brains on one gateway) are resolved in one call.
+        groups: dict[Any, list[int]] = {}
         for i, (agent, _req, _ev) in enumerate(pending):
-            groups.setdefault(id(agent.brain), []).append(i)
+            groups.setdefault(getattr(agent.brain, "batch_key", id(agent.brain)), []).append(i)
         actions: list[Any] = [None] * len(pending)
         for idxs in groups.values():
             brain = pending[idxs[0]][0].brain

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import simworld as sw
-from simworld.scenarios.auction import assign_strategies, equilibrium_bid
+from simworld.agents.brain_config import assign_shares as assign_strategies
+from simworld.scenarios.auction import equilibrium_bid
 
 IID = {"values": "iid_uniform", "item_gap": 0}
 

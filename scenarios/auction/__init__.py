@@ -3,7 +3,7 @@
 from simworld.scenarios.auction.bidders import BidderRole, Preferences, persona_value
 from simworld.scenarios.auction.config import AuctionConfig
 from simworld.scenarios.auction.items import House, generate_houses, load_houses
-from simworld.scenarios.auction.scenario import AuctionScenario, assign_strategies
+from simworld.scenarios.auction.scenario import AuctionScenario
 from simworld.scenarios.auction.strategies import (
     DutchAction,
     EnglishAction,
@@ -15,6 +15,6 @@ from simworld.scenarios.auction.strategies import (
 
 __all__ = [
     "AuctionConfig", "AuctionScenario", "BidderRole", "DutchAction", "EnglishAction", "House", "Preferences",
-    "Profiler", "SealedBid", "assign_strategies", "equilibrium_bid", "generate_houses", "load_houses",
+    "Profiler", "SealedBid", "equilibrium_bid", "generate_houses", "load_houses",
     "persona_value", "policies",
 ]

@@ -7,12 +7,24 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from simworld.agents.population import PopulationSpec
+from simworld.memory import ImportanceConfig, MemoryConfig
 from simworld.scenarios.auction.strategies import policies
 
-from simworld.scenario import ScenarioConfig
+from simworld.agents.brain_config import BrainSettings
 
 
-class AuctionConfig(ScenarioConfig):
+def auction_memory() -> MemoryConfig:
+    """Bidders' memory defaults: how much each auction event matters (1-10, before the bidder's own
+    involvement and persona sensitivity), and surprise at sale prices far from those seen before."""
+    kinds = {
+        "auction.opened": 3.0, "auction.ask": 1.0, "auction.clock": 1.0, "auction.bid": 2.0, "auction.dropped": 2.0,
+        "auction.sold": 6.0, "auction.unsold": 4.0, "auction.rejected": 7.0, "auction.bids_revealed": 5.0,
+        "agent.acted": 1.0,
+    }
+    return MemoryConfig(importance=ImportanceConfig(kinds=kinds, surprise={"auction.sold": "price"}))
+
+
+class AuctionConfig(BrainSettings):
     format: Literal["english", "first_price", "second_price", "dutch"] = "english"
     n_bidders: int | None = Field(default=None, ge=1, le=1_000_000, description="default 5, or all personas in the file")
     n_items: int | None = Field(default=None, ge=1, le=10_000_000, description="default 3, or all items in the file")
@@ -38,7 +50,7 @@ class AuctionConfig(ScenarioConfig):
     round_timeout: float = Field(default=10.0, gt=0.0, description="English: wait for a bid; Dutch: clock tick")
     bid_window: float = Field(default=60.0, gt=0.0, description="sealed formats: time to submit bids")
     item_gap: float = Field(default=60.0, ge=0.0, description="time between lots")
-    brain: Literal["rule"] = "rule"
+    memory: MemoryConfig = Field(default_factory=auction_memory, description="each bidder's memory stream")
 
     @field_validator("strategy")
     @classmethod

@@ -8,8 +8,10 @@ from collections.abc import Generator
 from typing import Any
 
 import numpy as np
-from simworld.agents import Agent, RuleBrain, generate_population, load_personas
+from simworld.agents import Agent, generate_population, load_personas
+from simworld.agents.brain_config import BrainFactory, assign_shares
 from simworld.agents.persona import Persona
+from simworld.memory import MemoryRole, MemorySystem
 from simworld.scenarios.auction.bidders import BidderRole, persona_value, sample_bidder_role
 from simworld.scenarios.auction.config import AuctionConfig
 from simworld.scenarios.auction.items import House, generate_houses, iid_lots, load_houses
@@ -33,20 +35,6 @@ _EPS = 1e-9
 _UNIFORM_PRIOR = {"kind": "uniform01"}
 
 
-def assign_strategies(shares: str | dict[str, float], n: int, rng: np.random.Generator) -> list[str]:
-    """Exact counts by largest remainder, then shuffled: {a: 0.5, b: 0.5} with n=5 gives 3 and 2."""
-    if isinstance(shares, str):
-        return [shares] * n
-    names = list(shares)
-    w = np.asarray([shares[k] for k in names], dtype=float)
-    raw = w / w.sum() * n
-    counts = np.floor(raw).astype(int)
-    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
-        counts[i] += 1
-    out = [name for name, c in zip(names, counts) for _ in range(c)]
-    return [out[i] for i in rng.permutation(n)]
-
-
 class AuctionScenario(Scenario):
     """House auctions with persona bidders (after HARBOR): English, first-/second-price sealed, Dutch."""
 
@@ -63,7 +51,7 @@ class AuctionScenario(Scenario):
         self._file_houses: list[House] | None = None
         if cfg.personas is not None:
             path = self.resolve_path(cfg.personas)
-            self._file_personas = load_personas(path, roles={"bidder": BidderRole})
+            self._file_personas = load_personas(path, roles={"bidder": BidderRole, "memory": MemoryRole})
             if cfg.n_bidders is not None and cfg.n_bidders > len(self._file_personas):
                 raise BadInput(
                     str(path), f"holds {len(self._file_personas)} personas but n_bidders is {cfg.n_bidders}"
@@ -93,14 +81,17 @@ class AuctionScenario(Scenario):
         else:
             houses = generate_houses(cfg.n_items or 3, world.rng("scenario:auction:items"))
         self.houses = houses
-        strategies = assign_strategies(cfg.strategy, len(personas), world.rng("scenario:auction:assign"))
+        strategies = assign_shares(cfg.strategy, len(personas), world.rng("scenario:auction:assign"))
+        brains = BrainFactory(world, cfg)
+        kinds = brains.kinds(len(personas))
+        memory = MemorySystem(cfg.memory).bind(world)
         self.bidders: list[Agent] = []
         self.roles: dict[str, BidderRole] = {}
-        for persona, default_strategy in zip(personas, strategies):
+        for persona, default_strategy, kind in zip(personas, strategies, kinds):
             role = persona.role("bidder", BidderRole)
             persona = persona.model_copy(update={"roles": {**persona.roles, "bidder": role.model_dump(mode="json")}})
             name = role.strategy or default_strategy
-            agent = Agent(persona, RuleBrain(policies.create(name), name))
+            agent = Agent(persona, brains.make(kind, policies.create(name), name), memory=memory.stream(persona))
             world.add_agent(agent)
             self.bidders.append(agent)
             self.roles[agent.id] = role
@@ -210,7 +201,7 @@ class AuctionScenario(Scenario):
             lot = {
                 "format": cfg.format, "item": item, "lot": lot_no, "increment": increment, "reserve": reserve,
                 "min_bid": max(listing, reserve),
-                "n_bidders": len(self.room), "value_prior": prior, "values": values,
+                "n_bidders": len(self.room), "_value_prior": prior, "values": values,
             }
             if cfg.format == "english":
                 winner, price = yield from self.english(world, lot, listing, open_seq)

@@ -108,7 +108,7 @@ def equilibrium(persona, obs: DecisionRequest, memories, beliefs, rng) -> BaseMo
     value = c["value"]
     if c["format"] in ("english", "second_price"):
         return truthful(persona, obs, memories, beliefs, rng)
-    b = equilibrium_bid(value, c["n_bidders"], c["value_prior"], c.get("reserve") or 0.0)
+    b = equilibrium_bid(value, c["n_bidders"], c["_value_prior"], c.get("reserve") or 0.0)
     return respond(obs, _limit(c, value), min(b, c["budget_left"]))
 
 
@@ -201,7 +201,7 @@ class Profiler:
         if c["format"] in ("english", "second_price"):
             return truthful(persona, obs, memories, beliefs, rng)
         n = c["n_bidders"]
-        eq = equilibrium_bid(value, n, c["value_prior"], c.get("reserve") or 0.0)
+        eq = equilibrium_bid(value, n, c["_value_prior"], c.get("reserve") or 0.0)
         if not self.estimates:
             return respond(obs, _limit(c, value), min(eq, c["budget_left"]))
         strongest = max(self.estimates.values())

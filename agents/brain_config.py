@@ -1,0 +1,93 @@
+"""Choosing brains from a config: ``brain`` (rule, llm, local, or shares of them) and ``model``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from simworld.agents.brains import RuleBrain
+from simworld.models.spec import ModelSpec
+from simworld.scenario import ScenarioConfig
+
+if TYPE_CHECKING:
+    from simworld.world import World
+
+BRAIN_KINDS = ("rule", "llm", "local")
+
+
+def assign_shares(shares: str | dict[str, float], n: int, rng: np.random.Generator) -> list[str]:
+    """Exact counts by largest remainder, then shuffled: {a: 0.5, b: 0.5} over n=5 gives 3 and 2."""
+    if isinstance(shares, str):
+        return [shares] * n
+    names = list(shares)
+    w = np.asarray([shares[k] for k in names], dtype=float)
+    raw = w / w.sum() * n
+    counts = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]:
+        counts[i] += 1
+    out = [name for name, c in zip(names, counts) for _ in range(c)]
+    return [out[i] for i in rng.permutation(n)]
+
+
+class BrainSettings(ScenarioConfig):
+    """Config fields every scenario with agents takes."""
+
+    brain: str | dict[str, float] = Field(
+        default="rule", description="rule, llm (the model below), local (the bundled small model), or shares"
+    )
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    theory_of_mind: bool = Field(default=False, description="model brains update beliefs about others first")
+
+    @field_validator("brain")
+    @classmethod
+    def _known_brains(cls, v: str | dict[str, float]) -> str | dict[str, float]:
+        for name in [v] if isinstance(v, str) else list(v):
+            if name not in BRAIN_KINDS:
+                raise ValueError(f"unknown brain {name!r} (known: {', '.join(BRAIN_KINDS)})")
+        if isinstance(v, dict) and (any(w < 0 for w in v.values()) or sum(v.values()) <= 0):
+            raise ValueError("brain shares must be non-negative and not all zero")
+        return v
+
+
+class BrainFactory:
+    """Makes each agent's brain; model brains share one gateway per run (closed when the run ends)."""
+
+    def __init__(self, world: World, settings: BrainSettings) -> None:
+        self.world = world
+        self.settings = settings
+        self._gateways: dict[str, Any] = {}
+        self._graphs: dict[str, Any] = {}
+
+    def kinds(self, n: int) -> list[str]:
+        return assign_shares(self.settings.brain, n, self.world.rng("brains"))
+
+    def make(self, kind: str, policy: Any, policy_name: str) -> Any:
+        if kind == "rule":
+            return RuleBrain(policy, policy_name)
+        from simworld.agents.model_brain import ModelBrain
+
+        brain = ModelBrain(self.gateway(kind), fallback=policy, fallback_name=policy_name, name=kind,
+                           theory_of_mind=self.settings.theory_of_mind, on_budget=self.settings.model.on_budget,
+                           graph=self._graphs.get(kind))
+        self._graphs[kind] = brain.graph  # compiled once, shared by every agent of this kind
+        return brain
+
+    def gateway(self, kind: str) -> Any:
+        gw = self._gateways.get(kind)
+        if gw is None:
+            from simworld.models.gateway import Gateway
+
+            spec = self.settings.model
+            if kind == "local":
+                spec = spec.model_copy(update={"provider": "local"})
+            gw = Gateway(spec, self.world)
+            self._gateways[kind] = gw
+
+            def close(world: World, gw: Any = gw, kind: str = kind) -> None:
+                world.manifest_extra.setdefault("models", {})[kind] = gw.summary()
+                gw.close()
+
+            self.world.on_close(close)
+        return gw

@@ -1,0 +1,94 @@
+"""Prompt formatting for model brains, kept apart from the model client (one can change without the other).
+
+A prompt holds only what the agent may know: its persona card, its retrieved memories, its beliefs and
+the decision's context (its own observation). Context keys starting with "_" are for rule policies only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from simworld.decisions import DecisionRequest
+
+_JSON_BLOCK = re.compile(r"\{.*\}", re.S)
+
+
+def memory_line(m: Any) -> str:
+    """One line for a memory: its text if it has one, else the perceived event it came from."""
+    m = getattr(m, "record", m)  # a retrieved memory carries its record
+    text = getattr(m, "text", None)
+    if text:
+        t = getattr(m, "t", None)
+        return f"[t={t:.1f}] {text}" if isinstance(t, (int, float)) else str(text)
+    data = getattr(m, "data", None)
+    kind = getattr(m, "kind", "event")
+    t = getattr(m, "t", 0.0)
+    body = json.dumps({k: v for k, v in (data or {}).items() if k != "hidden"}, default=str, sort_keys=True)
+    return f"[t={float(t):.1f}] {kind} {body[:300]}"
+
+
+def public_context(request: DecisionRequest) -> dict[str, Any]:
+    return {k: v for k, v in request.context.items() if not k.startswith("_")}
+
+
+class PromptFormatter:
+    """Builds chat messages for each graph node. Subclass to change wording; the structure stays typed."""
+
+    def system(self, persona: Any) -> str:
+        lines = [f"You are {persona.name}. Stay in character and decide as this person would.", persona.card()]
+        if persona.values:
+            lines.append("Values: " + ", ".join(persona.values))
+        if persona.goals:
+            lines.append("Goals: " + "; ".join(persona.goals))
+        if persona.speaking_style:
+            lines.append("Speaking style: " + persona.speaking_style)
+        return "\n".join(lines)
+
+    def _situation(self, memories: list[Any], beliefs: list[str], request: DecisionRequest) -> str:
+        parts = []
+        if memories:
+            parts.append("What you remember:\n" + "\n".join(f"- {memory_line(m)}" for m in memories))
+        if beliefs:
+            parts.append("What you believe about others:\n" + "\n".join(f"- {b}" for b in beliefs))
+        parts.append(f"Decision: {request.decision}\nWhat you see now: "
+                     + json.dumps(public_context(request), default=str, sort_keys=True))
+        return "\n\n".join(parts)
+
+    def decision(self, persona: Any, memories: list[Any], beliefs: list[str], request: DecisionRequest) -> list[dict[str, str]]:
+        schema = json.dumps(request.action_type.model_json_schema(), sort_keys=True)
+        user = (self._situation(memories, beliefs, request)
+                + f"\n\nAnswer with only a JSON object that matches this schema (include a short \"rationale\" "
+                f"if the schema has one):\n{schema}")
+        return [{"role": "system", "content": self.system(persona)}, {"role": "user", "content": user}]
+
+    def repair(self, messages: list[dict[str, str]], answer: str, error: str) -> list[dict[str, str]]:
+        return [*messages, {"role": "assistant", "content": answer},
+                {"role": "user", "content": f"That answer was invalid: {error}\nReply with only the corrected JSON object."}]
+
+    def theory_of_mind(self, persona: Any, memories: list[Any], others: list[str]) -> list[dict[str, str]]:
+        user = ("What you remember:\n" + "\n".join(f"- {memory_line(m)}" for m in memories)
+                + f"\n\nOther people here: {', '.join(others)}.\nFor the ones your memories tell you something "
+                'about, estimate what matters about them. Answer with only JSON: {"beliefs": [{"about": id, '
+                '"key": short name, "value": number or text, "confidence": 0..1}]}')
+        return [{"role": "system", "content": self.system(persona)}, {"role": "user", "content": user}]
+
+    def reflection(self, persona: Any, memories: list[Any]) -> list[dict[str, str]]:
+        user = ("What you remember:\n" + "\n".join(f"- {memory_line(m)}" for m in memories)
+                + '\n\nWhat are the one to three most important conclusions you draw? Answer with only JSON: '
+                '{"insights": [text, ...]}')
+        return [{"role": "system", "content": self.system(persona)}, {"role": "user", "content": user}]
+
+
+def extract_json(text: str) -> Any:
+    """The JSON object in a model's answer (tolerates code fences and chatter around it)."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    match = _JSON_BLOCK.search(text)
+    if not match:
+        raise ValueError("no JSON object in the answer")
+    return json.loads(match.group(0))

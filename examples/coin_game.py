@@ -1,0 +1,173 @@
+"""A custom scenario in one file: players with personas bet on coin flips.
+
+Run it with::
+
+    simworld run examples/coin_game.py --seed 1 --set rounds=20 --set n_players=6
+
+Everything a built-in scenario uses is public: a pydantic config (every field settable from YAML or
+``--set``), ``setup`` that creates agents from personas, a simpy process that drives the world and asks
+agents for decisions, and ``metrics`` computed from the run log alone (so ``simworld analyze`` can
+recompute them later).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from simworld.agents import Agent, PopulationSpec, RuleBrain, generate_population, load_personas
+
+import simworld as sw
+from simworld.decisions import DecisionRequest
+
+
+class Bet(BaseModel):
+    """What a player may do each round: call a side and stake part of their wealth (0 sits out)."""
+
+    model_config = ConfigDict(extra="forbid")
+    call: Literal["heads", "tails"]
+    stake: float = Field(ge=0.0)
+
+
+class GamblerRole(BaseModel):
+    """``roles.gambler`` of a persona file (optional: generated personas get one from their traits)."""
+
+    model_config = ConfigDict(extra="forbid")
+    wealth: float = Field(default=100.0, gt=0.0)
+    boldness: float | None = Field(default=None, ge=0.0, le=1.0, description="share of wealth staked")
+
+
+def bold_policy(persona, observation: DecisionRequest, memories, beliefs, rng) -> Bet:  # type: ignore[no-untyped-def]
+    """Extraverts and open players stake more, anxious ones less; the call is a coin flip of their own,
+    except that 'gamblers' fallacy' players (low conscientiousness) bet against the last outcome."""
+    c = observation.context
+    b5 = persona.big_five
+    role = GamblerRole.model_validate(persona.roles.get("gambler", {}))
+    bold = role.boldness if role.boldness is not None else (
+        0.1 + 0.3 * b5.extraversion + 0.2 * b5.openness - 0.2 * b5.neuroticism
+    )
+    bold = min(1.0, max(0.0, bold))
+    last = c.get("last_outcome")
+    if last is not None and b5.conscientiousness < 0.4:
+        call = "tails" if last == "heads" else "heads"
+    else:
+        call = "heads" if rng.random() < 0.5 else "tails"
+    return Bet(call=call, stake=round(min(c["wealth"], c["wealth"] * bold), 2))
+
+
+class CoinGameConfig(sw.ScenarioConfig):
+    n_players: int = Field(default=4, ge=1, le=100_000)
+    rounds: int = Field(default=10, ge=1)
+    p_heads: float = Field(default=0.5, ge=0.0, le=1.0, description="the coin's bias")
+    payout: float = Field(default=1.0, gt=0.0, description="winnings per unit staked")
+    start_wealth: float = Field(default=100.0, gt=0.0)
+    round_time: float = Field(default=1.0, gt=0.0, description="simulated time between flips")
+    personas: Path | None = Field(default=None, description="persona file; default: generated")
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+
+
+class CoinGame(sw.Scenario):
+    """Players bet on coin flips; bolder personas stake more of their wealth."""
+
+    name = "coin_game"
+    description = "Persona players bet on a (possibly biased) coin, round after round"
+    Config = CoinGameConfig
+    config: CoinGameConfig
+
+    def check(self) -> None:
+        # Load inputs up front, so bad files are reported (exit 2) before anything is written.
+        self._personas = None
+        if self.config.personas is not None:
+            path = self.resolve_path(self.config.personas)
+            self._personas = load_personas(path, roles={"gambler": GamblerRole})
+            if len(self._personas) < self.config.n_players:
+                raise sw.BadInput(str(path), f"holds {len(self._personas)} personas but n_players is "
+                                  f"{self.config.n_players}")
+
+    def setup(self, world: sw.World) -> None:
+        if not hasattr(self, "_personas"):
+            self.check()  # sw.run() calls check(); a scenario used directly might not have
+        cfg = self.config
+        if self._personas is not None:
+            personas = self._personas[: cfg.n_players]
+        else:
+            personas = generate_population(cfg.population, cfg.n_players, world.rng("scenario:coin:population"), "player")
+        self.players = []
+        self.wealth: dict[str, float] = {}
+        for persona in personas:
+            agent = Agent(persona, RuleBrain(bold_policy, "bold"))
+            world.add_agent(agent)
+            self.players.append(agent)
+            self.wealth[agent.id] = GamblerRole.model_validate(persona.roles.get("gambler", {})).wealth \
+                if "gambler" in persona.roles else cfg.start_wealth
+        self.coin = world.rng("scenario:coin:flips")
+        self.rounds_done = 0
+
+    def processes(self, world: sw.World):  # type: ignore[no-untyped-def]
+        return [self.croupier(world)]
+
+    def progress(self, world: sw.World) -> tuple[float, float]:
+        return (self.rounds_done, self.config.rounds)
+
+    def croupier(self, world: sw.World):  # type: ignore[no-untyped-def]
+        cfg = self.config
+        room = [p.id for p in self.players]
+        last: str | None = None
+        for r in range(1, cfg.rounds + 1):
+            opened = world.emit("coin.round", {"round": r}, witnesses=room)
+            playing = [p for p in self.players if self.wealth[p.id] > 0]
+            requests = [
+                (p, DecisionRequest("coin.bet", Bet, {"round": r, "wealth": self.wealth[p.id], "last_outcome": last},
+                                    [opened]))
+                for p in playing
+            ]
+            bets = yield world.decide_many(requests)  # every player decides at the same simulated instant
+            for player, bet in zip(playing, bets):
+                stake = min(bet.stake, self.wealth[player.id])
+                world.emit("coin.bet", {"round": r, "call": bet.call, "stake": stake},
+                           witnesses=(player.id,), agent=player.id, causes=(opened,))
+            yield world.timeout(cfg.round_time)
+            outcome = "heads" if self.coin.random() < cfg.p_heads else "tails"
+            flip = world.emit("coin.flipped", {"round": r, "outcome": outcome}, witnesses=room, causes=(opened,))
+            for player, bet in zip(playing, bets):
+                stake = min(bet.stake, self.wealth[player.id])
+                delta = stake * cfg.payout if bet.call == outcome else -stake
+                self.wealth[player.id] = round(self.wealth[player.id] + delta, 6)
+                world.emit("coin.settled", {"round": r, "delta": delta, "wealth": self.wealth[player.id]},
+                           witnesses=(player.id,), agent=player.id, causes=(flip,))
+            last = outcome
+            self.rounds_done = r
+
+    def metrics(self, log: sw.RunLog) -> dict[str, Any]:
+        start: dict[str, float] = {}
+        final: dict[str, float] = {}
+        staked: dict[str, float] = defaultdict(float)
+        calls: dict[str, int] = defaultdict(int)
+        flips: dict[str, int] = defaultdict(int)
+        start_wealth = log.config.get("start_wealth", 100.0)
+        for e in log.events():
+            if e.kind == "agent.joined":
+                role = e.data["persona"].get("roles", {}).get("gambler")
+                start[e.agent] = float(role.get("wealth", 100.0)) if role else start_wealth
+                final[e.agent] = start[e.agent]
+            elif e.kind == "coin.bet":
+                staked[e.agent] += e.data["stake"]
+                calls[e.data["call"]] += 1
+            elif e.kind == "coin.flipped":
+                flips[e.data["outcome"]] += 1
+            elif e.kind == "coin.settled":
+                final[e.agent] = e.data["wealth"]
+        n_flips = sum(flips.values())
+        return {
+            "players": len(start),
+            "rounds": n_flips,
+            "heads_share": flips["heads"] / n_flips if n_flips else None,
+            "calls": dict(sorted(calls.items())),
+            "total_staked": round(sum(staked.values()), 6),
+            "wealth_start": round(sum(start.values()), 6),
+            "wealth_end": round(sum(final.values()), 6),
+            "broke": sum(1 for w in final.values() if w <= 0),
+            "final_wealth": dict(sorted(final.items())),
+        }

@@ -1,0 +1,51 @@
+"""The model spec a config gives (``model.provider``, ``model.base_url``, ...)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def default_cache_path() -> Path:
+    """A per-user cache file, so that a rerun from any folder hits it."""
+    base = os.environ.get("SIMWORLD_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "simworld" / "model-cache.sqlite"
+
+
+class ModelSpec(BaseModel):
+    """Which chat model, how to reach it, and the limits around it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["openai", "ollama", "local"] = Field(
+        default="openai", description="openai: any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, LM Studio)"
+    )
+    model: str = "gpt-4o-mini"
+    base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for a local server")
+    api_key_env: str | None = Field(default="OPENAI_API_KEY", description="environment variable with the key")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=400, ge=1)
+    timeout: float = Field(default=60.0, gt=0.0, description="seconds per request (always set)")
+    max_retries: int = Field(default=3, ge=0)
+    max_concurrency: int = Field(default=16, ge=1)
+    cache: Literal["off", "read_write", "replay"] = Field(
+        default="read_write", description="replay: a cache miss is an error"
+    )
+    cache_path: Path | None = Field(default=None, description="default: ~/.cache/simworld/model-cache.sqlite")
+    max_calls: int | None = Field(default=None, ge=1, description="budget: model calls per run")
+    max_total_tokens: int | None = Field(default=None, ge=1, description="budget: tokens per run")
+    on_budget: Literal["stop", "rule"] = Field(
+        default="stop", description="stop: end the run cleanly; rule: the rule policy decides from then on"
+    )
+    cost_per_1k_input: float = Field(default=0.0, ge=0.0)
+    cost_per_1k_output: float = Field(default=0.0, ge=0.0)
+
+    def resolved_cache_path(self) -> Path:
+        return Path(self.cache_path).expanduser() if self.cache_path else default_cache_path()
+
+    def public(self) -> dict[str, object]:
+        """What may be logged: never a key, only the name of the variable that holds it."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,44 @@
+"""The one interface every client and wrapper speaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class ChatRequest:
+    """Messages (``{"role": ..., "content": ...}``) plus the JSON schema the answer must follow."""
+
+    messages: list[dict[str, str]]
+    schema: dict[str, Any] | None = None
+    seed: int | None = None
+    tag: str = ""  # who asks and why (agent id, node); not part of the cache key
+
+
+@dataclass
+class ChatResponse:
+    text: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    model: str = ""
+    latency_ms: float = 0.0  # of the original call (a cached response keeps it)
+    retries: int = 0
+    cached: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatClient(Protocol):
+    async def complete(self, request: ChatRequest) -> ChatResponse: ...
+
+
+class ModelError(Exception):
+    """A model call that failed for good (after retries)."""
+
+
+class BudgetExceeded(ModelError):
+    """The run's model budget (calls or tokens) is spent."""
+
+
+class CacheMiss(ModelError):
+    """``cache: replay`` and the response is not in the cache."""

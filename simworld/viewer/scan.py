@@ -1,0 +1,260 @@
+"""One pass over ``events.jsonl``: where each line starts and the few fields the viewer filters on.
+
+Every line is parsed (so a corrupt line is found and named here, not when a page happens to include
+it), but only ``seq``, ``t``, ``kind``, ``agent`` and ``witnesses`` are kept, as numpy columns. A large
+file is split at line boundaries and scanned by worker processes.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+#: Files larger than this are scanned by several processes (spawning one costs ~0.2 s).
+PARALLEL_BYTES = 48 << 20
+#: Problems beyond this many are counted, not listed.
+MAX_LISTED_PROBLEMS = 20
+
+
+@dataclass
+class Columns:
+    """The scanned columns of a run log (or of one byte range of it), one row per valid event."""
+
+    offsets: np.ndarray  # int64: byte offset of the line
+    lengths: np.ndarray  # int32: bytes, without the newline
+    seq: np.ndarray  # int64
+    t: np.ndarray  # float64
+    kind: np.ndarray  # int32 code into ``kinds``
+    agent: np.ndarray  # int32 code into ``agents``, -1 for none
+    wset: np.ndarray  # int32 code into ``wsets`` (the witness set, as agent codes), -1 for none
+    kinds: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    wsets: list[tuple[int, ...]] = field(default_factory=list)
+    lines: int = 0  # physical lines read, blank ones included
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (1-based line, what is wrong)
+    n_problems: int = 0
+    truncated: bool = False  # the last line was cut off (the writer died mid-write)
+
+
+def _describe(obj: object) -> str | None:
+    """Why a parsed line is not an event, or None when it is one."""
+    if not isinstance(obj, dict):
+        return "an event must be a JSON object"
+    for key, types in (("seq", int), ("t", (int, float)), ("kind", str)):
+        if key not in obj:
+            return f"missing field {key!r}"
+        if not isinstance(obj[key], types) or isinstance(obj[key], bool):
+            return f"field {key!r} has the wrong type"
+    if obj.get("agent") is not None and not isinstance(obj["agent"], str):
+        return "field 'agent' must be a string or null"
+    wit = obj.get("witnesses")
+    if wit is not None and not (isinstance(wit, list) and all(isinstance(w, str) for w in wit)):
+        return "field 'witnesses' must be a list of strings"
+    return None
+
+
+def scan_range(path: str, start: int = 0, end: int | None = None) -> Columns:
+    """Scan the lines that start in ``[start, end)`` (``start`` must be a line start)."""
+    offsets, lengths, seqs, ts = array("q"), array("i"), array("q"), array("d")
+    kcodes, acodes, wcodes = array("i"), array("i"), array("i")
+    kinds: dict[str, int] = {}
+    agents: dict[str, int] = {}
+    wsets: dict[tuple[str, ...], int] = {}
+    problems: list[tuple[int, str]] = []
+    n_problems = 0
+    truncated = False
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    lineno, off = 0, start
+    limit = os.path.getsize(path) if end is None else end
+    gc_was_on = gc.isenabled()
+    gc.disable()  # a million small containers would trigger many useless collections
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            for raw in fh:
+                if off >= limit:
+                    break
+                lineno += 1
+                n = len(raw)
+                obj = None
+                try:
+                    obj = loads(raw)
+                    k, a, w = obj["kind"], obj.get("agent"), obj.get("witnesses")
+                    seqs.append(obj["seq"])
+                    ts.append(obj["t"])
+                    kc = kinds.get(k)
+                    if kc is None:
+                        if type(k) is not str:
+                            raise TypeError
+                        kc = kinds[k] = len(kinds)
+                    if a is None:
+                        ac = -1
+                    else:
+                        ac = agents.get(a)
+                        if ac is None:
+                            if type(a) is not str:
+                                raise TypeError
+                            ac = agents[a] = len(agents)
+                    if w:
+                        if type(w) is not list:
+                            raise TypeError
+                        wkey = tuple(w)
+                        wc = wsets.get(wkey)
+                        if wc is None:
+                            for x in wkey:
+                                if type(x) is not str:
+                                    raise TypeError
+                            wc = wsets[wkey] = len(wsets)
+                    else:
+                        wc = -1
+                except (decode_error, KeyError, TypeError, ValueError, OverflowError, AttributeError) as err:
+                    # Undo partial appends, then say what is wrong with the line.
+                    del seqs[len(offsets) :], ts[len(offsets) :]
+                    body = raw.rstrip(b"\r\n")
+                    if not raw.endswith(b"\n") and off + n >= limit and end is None:
+                        truncated = True
+                    elif body.strip():
+                        n_problems += 1
+                        if len(problems) < MAX_LISTED_PROBLEMS:
+                            if isinstance(err, decode_error):
+                                msg = f"not valid JSON ({err.msg})"
+                            else:
+                                msg = _describe(obj) or "not an event"
+                            problems.append((lineno, msg))
+                    off += n
+                    continue
+                offsets.append(off)
+                lengths.append(n - 1 if raw.endswith(b"\n") else n)
+                kcodes.append(kc)
+                acodes.append(ac)
+                wcodes.append(wc)
+                off += n
+    finally:
+        if gc_was_on:
+            gc.enable()
+    names = list(agents)
+    return Columns(
+        offsets=np.frombuffer(offsets, np.int64).copy(),
+        lengths=np.frombuffer(lengths, np.int32).copy(),
+        seq=np.frombuffer(seqs, np.int64).copy(),
+        t=np.frombuffer(ts, np.float64).copy(),
+        kind=np.frombuffer(kcodes, np.int32).copy(),
+        agent=np.frombuffer(acodes, np.int32).copy(),
+        wset=np.frombuffer(wcodes, np.int32).copy(),
+        kinds=list(kinds),
+        agents=names,
+        wsets=[tuple(_code(agents, names, x) for x in ws) for ws in wsets],
+        lines=lineno,
+        problems=problems,
+        n_problems=n_problems,
+        truncated=truncated,
+    )
+
+
+def _code(table: dict[str, int], names: list[str], name: str) -> int:
+    code = table.get(name)
+    if code is None:
+        code = table[name] = len(names)
+        names.append(name)
+    return code
+
+
+def split_points(path: str, parts: int) -> list[int]:
+    """Byte offsets that cut the file into ``parts`` ranges at line starts."""
+    size = os.path.getsize(path)
+    cuts = [0]
+    with open(path, "rb") as fh:
+        for i in range(1, parts):
+            fh.seek(size * i // parts)
+            fh.readline()
+            pos = fh.tell()
+            if cuts[-1] < pos < size:
+                cuts.append(pos)
+    return cuts + [size]
+
+
+def merge(parts: Sequence[Columns]) -> Columns:
+    """Join the columns of consecutive ranges, recoding names into one table each."""
+    if len(parts) == 1:
+        return parts[0]
+    kinds: dict[str, int] = {}
+    agents: dict[str, int] = {}
+    names: list[str] = []
+    wsets: dict[tuple[int, ...], int] = {}
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("offsets", "lengths", "seq", "t", "kind", "agent", "wset")}
+    problems: list[tuple[int, str]] = []
+    n_problems, base = 0, 0
+    for p in parts:
+        kmap = np.array([kinds.setdefault(k, len(kinds)) for k in p.kinds] or [0], np.int32)
+        amap = np.array([_code(agents, names, a) for a in p.agents] + [-1], np.int32)  # [-1] maps code -1
+        wmap = np.array(
+            [wsets.setdefault(tuple(int(amap[x]) for x in ws), len(wsets)) for ws in p.wsets] + [-1], np.int32
+        )  # the trailing -1 maps code -1 (no witnesses) to itself
+        cols["offsets"].append(p.offsets)
+        cols["lengths"].append(p.lengths)
+        cols["seq"].append(p.seq)
+        cols["t"].append(p.t)
+        cols["kind"].append(kmap[p.kind])
+        cols["agent"].append(amap[p.agent])
+        cols["wset"].append(wmap[p.wset])
+        problems += [(base + line, msg) for line, msg in p.problems]
+        n_problems += p.n_problems
+        base += p.lines
+    return Columns(
+        **{k: np.concatenate(v) for k, v in cols.items()},
+        kinds=list(kinds),
+        agents=names,
+        wsets=list(wsets),
+        lines=base,
+        problems=problems[:MAX_LISTED_PROBLEMS],
+        n_problems=n_problems,
+        truncated=parts[-1].truncated,
+    )
+
+
+def scan(path: str | Path, workers: int | None = None) -> Columns:
+    """Scan a whole ``events.jsonl``; ``workers`` defaults to the CPU count (at most 4) for large files.
+
+    Workers are plain ``python -m simworld.viewer.scan`` subprocesses (not multiprocessing, which would
+    re-import the caller's main module); this process scans the first range itself.
+    """
+    path = str(path)
+    size = os.path.getsize(path)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_BYTES else 1
+    cuts = split_points(path, max(1, workers))
+    if len(cuts) <= 2:
+        return scan_range(path)
+    ranges = list(zip(cuts[:-1], cuts[1:]))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "simworld.viewer.scan", path, str(a), "" if i == len(ranges) - 1 else str(b)],
+            stdout=subprocess.PIPE,
+        )
+        for i, (a, b) in enumerate(ranges)
+        if i > 0
+    ]
+    parts = [scan_range(path, 0, cuts[1])]
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"scanning {path} failed in a worker (exit code {proc.returncode})")
+        parts.append(pickle.loads(out))
+    return merge(parts)
+
+
+if __name__ == "__main__":  # a worker: scan one range and hand the columns back on stdout
+    from simworld.viewer.scan import scan_range as _scan  # pickle the class under its importable name
+
+    _path, _start, _end = sys.argv[1:4]
+    sys.stdout.buffer.write(pickle.dumps(_scan(_path, int(_start), int(_end) if _end else None), protocol=5))

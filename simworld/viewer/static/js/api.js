@@ -1,0 +1,133 @@
+/* Where the page gets its data: the replay server's JSON API, or (in an exported page) the same
+ * queries answered in the browser from the events inlined in the page. Both have one interface:
+ * meta(), events(q), histogram(q, bins), beliefs(agent, upto), memory(agent, upto), metrics(). */
+(function () {
+  "use strict";
+  const SW = window.simworld;
+
+  function params(q) {
+    const out = new URLSearchParams();
+    for (const [k, v] of Object.entries(q || {})) {
+      if (v === undefined || v === null || v === "") continue;
+      out.set(k, Array.isArray(v) ? v.join(",") : String(v));
+    }
+    return out.toString();
+  }
+
+  class HttpApi {
+    async get(path, q) {
+      const qs = params(q);
+      const res = await fetch("api/" + path + (qs ? "?" + qs : ""), { headers: { Accept: "application/json" } });
+      let body;
+      try {
+        body = await res.json();
+      } catch (err) {
+        throw new Error(`${path}: the server sent something that is not JSON (HTTP ${res.status})`);
+      }
+      if (!res.ok) throw new Error(`${path}: ${body && body.error ? body.error : "HTTP " + res.status}`);
+      return body;
+    }
+    meta() { return this.get("meta"); }
+    events(q) { return this.get("events", q); }
+    histogram(q, bins) { return this.get("histogram", Object.assign({ bins }, q)); }
+    beliefs(agent, upto) { return this.get("beliefs", { agent, upto }); }
+    memory(agent, upto) { return this.get("memory", { agent, upto }); }
+    metrics() { return this.get("metrics"); }
+    fileUrl(name) { return "files/" + encodeURIComponent(name); }
+  }
+
+  /** The same queries over an in-memory array of events (sorted by seq, as in the log). */
+  class LocalApi {
+    constructor(data) {
+      this.data = data;
+      this.all = data.events;
+      this.bySeq = new Map(this.all.map((e) => [e.seq, e]));
+      this.missed = null;
+    }
+    async meta() { return this.data.meta; }
+    async metrics() { return this.data.metrics; }
+    fileUrl() { return null; }
+
+    kindTest(kinds) {
+      const list = (Array.isArray(kinds) ? kinds : String(kinds || "").split(",")).filter(Boolean);
+      if (!list.length) return null;
+      const exact = new Set(list.filter((k) => !k.endsWith("*")));
+      const prefixes = list.filter((k) => k.endsWith("*")).map((k) => k.slice(0, -1));
+      return (k) => exact.has(k) || prefixes.some((p) => k.startsWith(p));
+    }
+    missedBy(agent) {
+      if (!this.missed) {
+        this.missed = new Map();
+        for (const e of this.all) {
+          if (e.kind !== "agent.perceived" || !e.data || !Array.isArray(e.data.missed)) continue;
+          if (!this.missed.has(e.agent)) this.missed.set(e.agent, new Set());
+          for (const s of e.data.missed) this.missed.get(e.agent).add(s);
+        }
+      }
+      return this.missed.get(agent) || new Set();
+    }
+    select(q) {
+      q = q || {};
+      const kind = this.kindTest(q.kind);
+      const num = (x) => (x === undefined || x === null || x === "" ? null : Number(x));
+      const [t0, t1, s0, s1] = [num(q.t0), num(q.t1), num(q.seq0), num(q.seq1)];
+      const seqs = q.seqs ? new Set(String(q.seqs).split(",").filter(Boolean).map(Number)) : null;
+      const missed = q.perceived ? this.missedBy(q.perceived) : null;
+      const wit = (e, a) => Array.isArray(e.witnesses) && e.witnesses.includes(a);
+      return this.all.filter(
+        (e) =>
+          (!seqs || seqs.has(e.seq)) &&
+          (t0 === null || e.t >= t0) && (t1 === null || e.t <= t1) &&
+          (s0 === null || e.seq >= s0) && (s1 === null || e.seq <= s1) &&
+          (!kind || kind(e.kind)) &&
+          (!q.agent || e.agent === q.agent) &&
+          (!q.witness || wit(e, q.witness)) &&
+          (!q.involves || e.agent === q.involves || wit(e, q.involves)) &&
+          (!q.perceived || (wit(e, q.perceived) && !missed.has(e.seq)))
+      );
+    }
+    async events(q) {
+      q = q || {};
+      let rows = this.select(q);
+      const total = rows.length;
+      if (q.order === "desc") rows = rows.slice().reverse();
+      const offset = Number(q.offset || 0);
+      const limit = q.limit === undefined ? 200 : Number(q.limit);
+      return { total, offset, order: q.order || "asc", events: rows.slice(offset, offset + limit) };
+    }
+    async histogram(q, bins) {
+      const m = this.data.meta;
+      const [lo, hi] = [m.t_min, m.t_max > m.t_min ? m.t_max : m.t_min + 1];
+      const counts = new Array(bins).fill(0);
+      for (const e of this.select(q)) counts[Math.min(bins - 1, Math.floor(((e.t - lo) / (hi - lo)) * bins))]++;
+      return { t_min: m.t_min, t_max: m.t_max, counts };
+    }
+    async beliefs(agent, upto) {
+      const rows = this.select({ kind: "belief.updated", agent, seq1: upto });
+      const latest = new Map();
+      const updates = new Map();
+      for (const e of rows) {
+        const d = e.data || {};
+        const extra = {};
+        for (const [k, v] of Object.entries(d)) if (!["about", "key", "value", "confidence"].includes(k)) extra[k] = v;
+        const key = JSON.stringify([d.about, d.key, extra]);
+        latest.set(key, { about: d.about, key: d.key, value: d.value, confidence: d.confidence, extra, seq: e.seq, t: e.t });
+        updates.set(key, (updates.get(key) || 0) + 1);
+      }
+      const beliefs = [...latest.entries()].map(([k, b]) => Object.assign(b, { updates: updates.get(k) }));
+      beliefs.sort((a, b) => (String(a.about) + "\u0000" + a.key).localeCompare(String(b.about) + "\u0000" + b.key));
+      return { agent, updates: rows.length, beliefs };
+    }
+    async memory(agent, upto) {
+      let rows = this.select({ kind: "memory.written", agent, seq1: upto });
+      let source = "memory.written";
+      if (!rows.length) {
+        rows = this.select({ perceived: agent, seq1: upto });
+        source = "perceived";
+      }
+      return { source, note: null, total: rows.length, events: rows.slice(-200).reverse() };
+    }
+  }
+
+  SW.api = { HttpApi, LocalApi };
+})();

@@ -1,0 +1,224 @@
+"""Model brains against a real OpenAI-compatible HTTP server on 127.0.0.1 (scripted answers, faults)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+
+import pytest
+from pydantic import BaseModel
+
+import simworld as sw
+from simworld.models.langchain_client import TransientError
+from simworld.models.types import ChatRequest, ChatResponse, ModelError
+from simworld.models.wrappers import Budget, Cache, Retry
+from openai_server import ScriptedServer
+
+
+def llm_overrides(srv: ScriptedServer, tmp_path, **model):
+    spec = {"base_url": srv.base_url, "model": "scripted", "api_key_env": None,
+            "cache_path": str(tmp_path / "cache.sqlite"), **model}
+    return {"brain": "llm", "model": spec}
+
+
+def run(tmp_path, name, **overrides):
+    return sw.run("auction", seed=5, out=tmp_path / name, overrides={"n_bidders": 4, "n_items": 2, **overrides})
+
+
+def kinds(res):
+    return Counter(e.kind for e in sw.load_run(res.path).events())
+
+
+def test_model_bidders_finish_the_auction_through_every_fault(tmp_path):
+    faults = {"500": 5, "429": 7, "timeout": 11, "malformed": 13, "truncated": 3}
+    with ScriptedServer(faults=faults, hang=1.5, retry_after=0.2) as srv:
+        res = run(tmp_path, "faults", format="first_price", n_items=3, **llm_overrides(srv, tmp_path, timeout=0.75))
+    assert res.status == "completed"
+    assert all(srv.fault_counts[f] > 0 for f in faults), srv.fault_counts
+    log = sw.load_run(res.path)
+    calls = list(log.events(kind="model.call"))
+    assert sum(c.data["retries"] or 0 for c in calls) > 0  # 500s, 429s, hangs and broken bodies were retried
+    assert any(c.data["node"] == "repair" for c in calls)  # truncated JSON got a repair round
+    acted = list(log.events(kind="agent.acted"))
+    assert len(acted) == 4 * 3  # every bidder answered every sealed lot, by model or by fallback
+    models = log.manifest["models"]["llm"]
+    assert models["retries"] > 0 and models["calls"] == len(calls)
+    # the action of each model decision names the model calls behind it
+    call_seqs = {c.seq for c in calls}
+    assert all(set(a.causes) & call_seqs for a in acted if a.data["brain"] == "llm")
+
+
+def test_rerun_from_cache_is_identical_and_makes_no_requests(tmp_path):
+    with ScriptedServer(faults={"500": 4, "truncated": 5}) as srv:
+        first = run(tmp_path, "a", **llm_overrides(srv, tmp_path))
+        n_requests = srv.requests
+        second = run(tmp_path, "b", **llm_overrides(srv, tmp_path))
+        assert srv.requests == n_requests > 0
+        third = run(tmp_path, "c", **llm_overrides(srv, tmp_path, cache="replay"))
+        assert srv.requests == n_requests
+    assert (first.path / "events.jsonl").read_bytes() == (second.path / "events.jsonl").read_bytes()
+    assert third.status == "completed"
+    vol = sw.load_run(second.path).volatile()
+    assert vol and all(v["cached"] for v in vol.values())  # wall-clock facts live beside the log
+    assert not any(v["cached"] for v in sw.load_run(first.path).volatile().values())
+
+
+def test_replay_mode_with_an_empty_cache_fails_clearly(tmp_path):
+    with ScriptedServer() as srv, pytest.raises(sw.RunFailed, match="cache miss in replay mode"):
+        run(tmp_path, "miss", **llm_overrides(srv, tmp_path, cache="replay"))
+
+
+def test_budget_cap_ends_the_run_cleanly(tmp_path):
+    with ScriptedServer() as srv:
+        res = run(tmp_path, "stop", n_items=5, **llm_overrides(srv, tmp_path, max_calls=6))
+        assert res.status == "stopped" and "max_calls=6" in res.reason
+        log = sw.load_run(res.path)
+        assert log.status == "stopped"
+        assert [e.kind for e in log.events()][-1] == "run.finished"
+        n_calls = sum(1 for _ in log.events(kind="model.call"))
+        assert 6 <= n_calls <= 6 + 4  # at most one batch beyond the cap
+        switched = run(tmp_path, "rule", n_items=5, **llm_overrides(srv, tmp_path / "c2", max_calls=6, on_budget="rule"))
+    assert switched.status == "completed" and switched.metrics["lots"] == 5
+    reasons = [e.data["reason"] for e in sw.load_run(switched.path).events(kind="decision.fallback")]
+    assert reasons and all("model budget reached" in r for r in reasons)
+
+
+def test_mixed_population_of_rule_and_model_bidders(tmp_path):
+    with ScriptedServer() as srv:
+        res = run(tmp_path, "mixed", n_bidders=6, **{**llm_overrides(srv, tmp_path), "brain": {"llm": 0.5, "rule": 0.5}})
+    joined = Counter(e.data["brain"] for e in sw.load_run(res.path).events(kind="agent.joined"))
+    assert joined == {"llm": 3, "rule": 3}
+    assert kinds(res)["model.call"] > 0
+
+
+def test_hundred_model_bidders_decide_concurrently(tmp_path):
+    """100 simultaneous decisions against a 200 ms server: sequential would take 20 s."""
+    with ScriptedServer(delay=0.2) as srv:
+        t0 = time.perf_counter()
+        res = run(tmp_path, "many", format="first_price", n_bidders=100, n_items=1,
+                  **llm_overrides(srv, tmp_path, max_concurrency=100))
+        wall = time.perf_counter() - t0
+    assert srv.requests == 100 and res.stats["batches"] == 1
+    assert wall < 10.0  # loose: the benchmark measures it (well under 2 s for the round itself)
+
+
+class Note(BaseModel):
+    guess: str
+    rationale: str = ""
+
+
+class Secrets(sw.Scenario):
+    """Two agents; only one witnesses a secret; both then answer a model decision."""
+
+    name = "secrets"
+
+    class Config(sw.ScenarioConfig):
+        model: dict = {}
+
+    def setup(self, world):
+        from simworld.agents import Agent, Persona
+        from simworld.agents.brain_config import BrainFactory, BrainSettings
+
+        brains = BrainFactory(world, BrainSettings(brain="llm", model=self.config.model))
+        fallback = lambda *a: Note(guess="none")  # noqa: E731
+        self.agents = [world.add_agent(Agent(Persona(id=i, name=i.upper()), brains.make("llm", fallback, "none")))
+                       for i in ("a", "b")]
+
+    def processes(self, world):
+        from simworld.decisions import DecisionRequest
+
+        def proc():
+            world.emit("vault.opened", {"code": "PLUM-4471"}, witnesses=["a"])
+            world.emit("weather.report", {"sky": "grey"}, witnesses=["a", "b"])
+            yield world.decide_many([(a, DecisionRequest("vault.guess", Note)) for a in self.agents])
+
+        return [proc()]
+
+
+def test_prompts_hold_only_what_the_agent_perceived(tmp_path):
+    with ScriptedServer(responder=lambda m: json.dumps({"guess": "x"})) as srv:
+        spec = llm_overrides(srv, tmp_path)["model"]
+        res = sw.run(Secrets, out=tmp_path, overrides={"model": spec})
+    prompts = {"a": "", "b": ""}
+    for call in sw.load_run(res.path).events(kind="model.call"):
+        prompts[call.agent] += json.dumps(call.data["messages"])
+    assert "PLUM-4471" in prompts["a"]  # the witness remembers it ...
+    assert "PLUM-4471" not in prompts["b"] and "grey" in prompts["b"]  # ... the other never saw it
+
+
+def test_api_key_never_reaches_any_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMWORLD_TEST_KEY", "sk-very-secret-0042")
+    with ScriptedServer() as srv:
+        res = run(tmp_path, "key", **llm_overrides(srv, tmp_path, api_key_env="SIMWORLD_TEST_KEY"))
+    for path in [*res.path.iterdir(), tmp_path / "cache.sqlite"]:
+        assert b"sk-very-secret-0042" not in path.read_bytes(), path
+
+
+class Flaky:
+    """A ChatClient that fails ``n`` times with a Retry-After, then answers."""
+
+    def __init__(self, n: int, retry_after: float | None) -> None:
+        self.n, self.retry_after, self.calls = n, retry_after, 0
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        self.calls += 1
+        if self.calls <= self.n:
+            raise TransientError("busy", self.retry_after)
+        return ChatResponse(text="ok", input_tokens=3, output_tokens=1)
+
+
+def test_retry_honours_retry_after_and_gives_up_after_max_retries():
+    t0 = time.perf_counter()
+    out = asyncio.run(Retry(Flaky(2, 0.3), max_retries=3).complete(ChatRequest([])))
+    assert out.text == "ok" and out.retries == 2 and time.perf_counter() - t0 >= 0.6
+    with pytest.raises(ModelError, match="gave up after 3 attempts"):
+        asyncio.run(Retry(Flaky(5, 0.0), max_retries=2).complete(ChatRequest([])))
+
+
+def test_cache_serves_hits_and_records_failures(tmp_path):
+    inner = Flaky(0, None)
+    cache = Cache(inner, tmp_path / "c.sqlite", "read_write", "openai", "m", {"temperature": 0})
+    req = ChatRequest([{"role": "user", "content": "hi"}], seed=1)
+    first = asyncio.run(cache.complete(req))
+    again = asyncio.run(cache.complete(req))
+    assert inner.calls == 1 and not first.cached and again.cached and again.text == "ok"
+    other = ChatRequest([{"role": "user", "content": "hi"}], seed=2)  # the seed is part of the key
+    assert cache.key(other) != cache.key(req)
+    failing = Cache(Flaky(9, None), tmp_path / "c.sqlite", "read_write", "openai", "m", {})
+
+    class Broken:
+        async def complete(self, request):
+            raise ModelError("provider said no")
+
+    failing.inner = Broken()
+    bad = ChatRequest([{"role": "user", "content": "bad"}])
+    for _ in range(2):  # the second time the failure comes from the cache
+        with pytest.raises(ModelError, match="provider said no"):
+            asyncio.run(failing.complete(bad))
+    assert failing.misses == 1 and failing.hits == 1
+
+
+def test_budget_counts_calls_and_tokens():
+    budget = Budget(Flaky(0, None), max_calls=None, max_tokens=8)
+    for _ in range(2):
+        assert budget.exhausted() is None
+        asyncio.run(budget.complete(ChatRequest([])))
+    assert budget.exhausted() == "model budget reached: 8 tokens of max_total_tokens=8"
+
+
+@pytest.mark.slow
+def test_local_model_runs_the_model_path_end_to_end(tmp_path):
+    pytest.importorskip("transformers")
+    res = sw.run("auction", seed=1, out=tmp_path, overrides={
+        "brain": "local", "format": "first_price", "n_bidders": 2, "n_items": 1,
+        "model": {"cache_path": str(tmp_path / "c.sqlite"), "max_retries": 0, "timeout": 120}})
+    log = sw.load_run(res.path)
+    calls = list(log.events(kind="model.call"))
+    assert calls and all(c.data["provider"] == "local" and c.data["error"] is None for c in calls)
+    acted = list(log.events(kind="agent.acted"))
+    fallbacks = list(log.events(kind="decision.fallback"))
+    assert len(acted) == 2 and all(a.data["brain"] == "local" for a in acted)
+    # every action is schema-valid: from the model (possibly after a repair) or from the counted fallback
+    assert len(fallbacks) <= 2 and res.status == "completed"

@@ -1,0 +1,278 @@
+"""The replay viewer end to end in real headless Chromium (Debian's package, driven by Playwright).
+
+Skipped, with the reason, where Chromium or Playwright is absent; under CI (which installs both) their
+absence is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from viewer_runs import (
+    XSS_DESC, XSS_ITEM, XSS_KIND, XSS_NAME, XSS_RESPONSE, XSS_RUN_ID, XSS_TEXT, auction_run, corrupt_copy, served,
+    truncated_copy, xss_run,
+)
+
+CHROMIUM = os.environ.get("SIMWORLD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI must install it: see .ci/run)", pytrace=False)
+    pytest.skip(f"{what}; install it to run the browser tests (apt-get install chromium)", allow_module_level=True)
+
+
+if not os.path.exists(CHROMIUM):
+    _missing(f"Debian's chromium is not installed ({CHROMIUM} not found)")
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:
+    _missing("the playwright package is not installed (pip install -e '.[viewer]')")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module (Playwright gives each launch a fresh temporary profile)."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+
+#: Runs before the page's own scripts: records every element that markup in the log could have made.
+WATCH_INJECTIONS = """
+window.__injected = [];
+const suspicious = (n) => n.nodeType === 1 && (
+  ["img", "iframe", "b", "object", "embed", "frame"].includes(n.localName)
+  || [...n.attributes].some((a) => a.name.startsWith("on") || /^\\s*javascript:/i.test(a.value)));
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) {
+    for (const el of [n, ...(n.querySelectorAll ? n.querySelectorAll("*") : [])]) {
+      if (suspicious(el)) window.__injected.push(el.outerHTML.slice(0, 120));
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page that records script errors, dialogs, every request, and injected elements."""
+    ctx = browser.new_context(viewport={"width": 1500, "height": 1000})
+    ctx.add_init_script(WATCH_INJECTIONS)
+    pg = ctx.new_page()
+    pg.errors, pg.dialogs, pg.requests = [], [], []  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))  # type: ignore[attr-defined]
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
+    pg.on("request", lambda r: pg.requests.append(r.url))  # type: ignore[attr-defined]
+    yield pg
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("viewer-browser-runs")
+
+
+@pytest.fixture(scope="module")
+def auction(runs: Path) -> Path:
+    return auction_run(runs)
+
+
+def open_viewer(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+
+
+def cursor(page: Page) -> int:
+    return int(page.get_attribute("body", "data-cursor") or -1)
+
+
+def settle(page: Page) -> None:
+    """Wait until the page has no API call in flight (and so has drawn what they answered)."""
+    page.wait_for_selector("body[data-pending='0']", state="attached", timeout=10_000)
+
+
+def wait_cursor(page: Page, seq: int) -> None:
+    page.wait_for_selector(f"body[data-cursor='{seq}']", timeout=10_000)
+    settle(page)
+
+
+def scrub_to(page: Page, fraction: float) -> None:
+    page.eval_on_selector("#scrubber", "(el, f) => { el.value = String(Math.round(f * Number(el.max)));"
+                          " el.dispatchEvent(new Event('input', {bubbles: true})); }", fraction)
+
+
+def raw_events(run: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in (run / "events.jsonl").read_bytes().splitlines()]
+
+
+def test_replay_of_an_auction_run_scrubs_selects_an_agent_and_shows_causes(page: Page, auction: Path) -> None:
+    events = raw_events(auction)
+    last = events[-1]["seq"]
+    with served(auction) as url:
+        open_viewer(page, url)
+        assert auction.name in page.inner_text("#run-header")
+        assert page.is_visible("#panel") and "Auction" in page.inner_text("#panel h2")
+        assert cursor(page) == 0
+
+        # Scrub to the end: the cursor lands on the last event and the panel shows every lot's outcome.
+        scrub_to(page, 1.0)
+        wait_cursor(page, last)
+        assert f"event #{last} of {len(events)}" in page.inner_text("#cursor-label")
+        assert page.inner_text("#event-list li.current .seq") == f"#{last}"
+        lots = page.inner_text("#auction-lots")
+        for sold in (e for e in events if e["kind"] == "auction.sold"):
+            assert f"sold to {sold['data']['winner']}" in lots
+
+        # Step back one event, then scrub to the middle of the second lot.
+        page.click("#step-back")
+        wait_cursor(page, last - 1)
+        second = [e for e in events if e["kind"] == "auction.opened"][1]
+        scrub_to(page, (second["t"] + 1 - events[0]["t"]) / (events[-1]["t"] - events[0]["t"]))
+        expected = max(e["seq"] for e in events if e["t"] <= second["t"] + 1)
+        wait_cursor(page, expected)
+        assert "Lot 2" in page.inner_text("#panel-body .lot-head")
+
+        # Select a profiler: persona card from agent.joined; beliefs next to the truth from auction.valuations.
+        belief = next(e for e in events if e["kind"] == "belief.updated" and e["seq"] <= expected)
+        agent = belief["agent"]
+        joined = next(e for e in events if e["kind"] == "agent.joined" and e["agent"] == agent)
+        page.click(f"button[data-agent='{agent}']")
+        page.wait_for_selector("#agent-beliefs table")
+        settle(page)
+        assert page.inner_text("#persona-card .persona-name") == joined["data"]["persona"]["name"]
+        truth = next(e for e in events if e["kind"] == "auction.valuations"
+                     and e["data"]["item"] == belief["data"]["item"])["data"]["values"][belief["data"]["about"]]
+        row = page.locator("#agent-beliefs tbody tr", has_text=f"item={belief['data']['item']}").filter(
+            has_text=belief["data"]["about"]).first
+        assert f"{truth:,.2f}".rstrip("0").rstrip(".") in row.locator(".belief-truth").inner_text()
+        perceived = [e for e in events if agent in e["witnesses"] and e["seq"] <= expected]
+        assert f"Perceived ({len(perceived)})" in page.inner_text("#agent-perceived h3")
+
+        # Open the causes of the agent's latest decision: the auction.opened event that prompted it.
+        acted = [e for e in events if e["kind"] == "agent.acted" and e["agent"] == agent and e["seq"] <= expected][-1]
+        page.click(f"#agent-decisions li[data-seq='{acted['seq']}'] button.action")
+        page.wait_for_selector("#cause-tree .event-card")
+        assert page.is_visible("#causes")
+        cause = next(e for e in events if e["seq"] == acted["causes"][0])
+        card = page.inner_text(f"#cause-tree .event-card[data-seq='{cause['seq']}']")
+        assert cause["kind"] in card and cause["data"]["item"]["id"] in card
+        page.click("#close-causes")
+        assert not page.is_visible("#causes")
+
+        # Filter the list by kind: every row shown is an auction.bid.
+        page.select_option("#kind-filter", "auction.bid")
+        settle(page)
+        kinds = page.eval_on_selector_all("#event-list li.ev", "els => els.map(e => e.dataset.kind)")
+        assert kinds and set(kinds) == {"auction.bid"}
+
+        # Play moves the cursor forward through the filtered events; pause stops it.
+        before = cursor(page)
+        page.select_option("#speed", "25")
+        page.click("#play")
+        for _ in range(100):  # (wait_for_function would need eval, which the page's CSP forbids)
+            if cursor(page) > before:
+                break
+            page.wait_for_timeout(100)
+        assert cursor(page) > before
+        page.click("#play")
+        assert page.inner_text("#play").endswith("play")
+    assert page.errors == [] and page.dialogs == []  # type: ignore[attr-defined]
+    assert all(u.startswith(url) or u.startswith("data:") for u in page.requests)  # type: ignore[attr-defined]
+
+
+def assert_inert(page: Page) -> None:
+    """Nothing from the log ran or became an element."""
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__injected") == []
+
+
+def test_html_and_script_in_the_log_are_shown_as_text_and_never_run(page: Page, runs: Path) -> None:
+    run = xss_run(runs)
+    events = raw_events(run)
+    with served(run) as url:
+        open_viewer(page, url)
+        scripts = page.eval_on_selector_all("script", "els => els.length")
+        assert XSS_RUN_ID in page.inner_text("#run-header")
+        page.click("button[data-agent='mallory']")
+        page.wait_for_selector("#persona-card")
+        settle(page)
+        card = page.inner_text("#persona-card")
+        assert XSS_NAME in card and XSS_DESC in card
+        assert_inert(page)
+
+        scrub_to(page, 1.0)
+        wait_cursor(page, events[-1]["seq"])
+        assert XSS_ITEM in page.inner_text("#panel")
+        page.click("button[data-agent='alice']")
+        page.wait_for_selector("#agent-decisions li.decision button.action")
+        settle(page)
+        assert XSS_TEXT[:30] in page.inner_text("#agent-beliefs") and XSS_TEXT in page.inner_text("#agent-memory")
+        page.click("#agent-decisions li.decision button.action")
+        page.wait_for_selector("#cause-tree .model-call")
+        settle(page)
+        causes = page.inner_text("#causes")
+        assert XSS_TEXT in causes and XSS_RESPONSE in causes
+        assert_inert(page)
+
+        kind_row = next(e for e in events if e["kind"] == XSS_KIND)["seq"]
+        page.click(f"#event-list li[data-seq='{kind_row}']")
+        page.wait_for_selector(f"#event-detail .event-card[data-seq='{kind_row}']")
+        settle(page)
+        detail = page.inner_text("#event-detail")
+        assert XSS_KIND in detail and XSS_DESC in detail
+        assert XSS_DESC in page.inner_text("#metrics") and XSS_NAME in page.inner_text("#metrics")
+        assert_inert(page)
+        assert page.eval_on_selector_all("script", "els => els.length") == scripts
+    assert page.dialogs == [] and page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_damaged_log_shows_a_clear_message_and_what_it_can(page: Page, auction: Path, tmp_path: Path) -> None:
+    events = raw_events(auction)
+    with served(truncated_copy(auction, tmp_path)) as url:
+        open_viewer(page, url)
+        warning = page.inner_text("#warnings")
+        assert "cut-off line" in warning and f"showing the {len(events) - 1} complete events" in warning
+        assert page.locator("#event-list li.ev").count() > 0
+    with served(corrupt_copy(auction, tmp_path, line=12)) as url:
+        open_viewer(page, url)
+        assert "line 12: not valid JSON" in page.inner_text("#warnings")
+        assert page.locator("#event-list li.ev").count() > 0
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_the_exported_page_works_from_a_file_offline(page: Page, auction: Path, runs: Path, tmp_path: Path) -> None:
+    from simworld.viewer.export import export_html
+
+    events = raw_events(auction)
+    out = export_html(auction, tmp_path / "auction.html")
+    open_viewer(page, out.as_uri())
+    assert page.is_visible("#panel") and page.locator("#auction-lots tbody tr").count() == 3
+    scrub_to(page, 1.0)
+    wait_cursor(page, events[-1]["seq"])
+    acted = next(e for e in events if e["kind"] == "agent.acted")
+    page.click(f"button[data-agent='{acted['agent']}']")
+    page.click(f"#agent-decisions li[data-seq='{acted['seq']}'] button.action")
+    page.wait_for_selector(f"#cause-tree .event-card[data-seq='{acted['causes'][0]}']")
+    assert "revenue_total" in page.inner_text("#metrics")
+    assert all(u.startswith("file:") or u.startswith("data:") for u in page.requests)  # type: ignore[attr-defined]
+
+    hostile = export_html(xss_run(runs), tmp_path / "xss.html")
+    open_viewer(page, hostile.as_uri())
+    page.click("button[data-agent='mallory']")
+    page.wait_for_selector("#persona-card")
+    settle(page)
+    assert XSS_NAME in page.inner_text("#persona-card") and XSS_RUN_ID in page.inner_text("#run-header")
+    assert_inert(page)
+    assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -1,0 +1,133 @@
+"""Runs and servers for the viewer tests: a real auction run, a hostile run full of HTML payloads, and
+a replay server on an ephemeral port."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+import simworld as sw
+from simworld.runlog import RunWriter, dumps, write_json_atomic
+
+#: Payloads: each would set window.__xss (or add an element) if it were ever parsed as HTML.
+XSS_NAME = "<script>window.__xss='name'</script>Mallory"
+XSS_DESC = '<img src=x onerror="window.__xss=\'description\'">'
+XSS_ITEM = "<svg onload=window.__xss='item'>"
+XSS_TEXT = "</script><script>window.__xss='message'</script>"
+XSS_RESPONSE = "<img src=x onerror=window.__xss='response'><a href=\"javascript:window.__xss='link'\">x</a>"
+XSS_KIND = "custom.<b onmouseover=window.__xss='kind'>kind</b>"
+XSS_RUN_ID = "<iframe src=javascript:window.__xss='run'>"
+
+
+def auction_run(out: Path, fmt: str = "first_price", seed: int = 3) -> Path:
+    """A real auction run: half profilers (who log beliefs), half persona bidders."""
+    result = sw.run(
+        "auction", seed=seed, out=out, overrides={"format": fmt, "strategy": {"profiler": 0.5, "persona": 0.5}}
+    )
+    return Path(result.path)
+
+
+def xss_run(out: Path) -> Path:
+    """A hand-written run whose names, texts, kinds, model output and metrics are HTML and script."""
+    path = out / "xss-run"
+    w = RunWriter(path, {"run_id": XSS_RUN_ID, "scenario": "auction", "scenario_ref": "auction", "seed": 0})
+    both = ["alice", "mallory"]
+    events: list[dict[str, Any]] = []
+
+    def put(t: float, kind: str, data: dict[str, Any], agent: str | None = None, witnesses: Any = (),
+            causes: Any = ()) -> int:
+        seq = len(events)
+        ev = {"seq": seq, "t": t, "kind": kind, "agent": agent, "witnesses": list(witnesses),
+              "causes": list(causes), "data": data}
+        events.append(ev)
+        w.append(dumps(ev), kind)
+        return seq
+
+    persona = {"big_five": {"openness": 0.5}, "goals": [XSS_TEXT], "roles": {"bidder": {"note": XSS_DESC}}}
+    put(0.0, "run.started", {"scenario": "auction", "seed": 0, "config": {"title": XSS_TEXT}})
+    put(0.0, "agent.joined", {"persona": {"id": "alice", "name": "Alice", "description": "plain", **persona},
+                              "brain": "llm"}, agent="alice")
+    put(0.0, "agent.joined", {"persona": {"id": "mallory", "name": XSS_NAME, "description": XSS_DESC, **persona},
+                              "brain": XSS_TEXT}, agent="mallory")
+    opened = put(1.0, "auction.opened", {"item": {"id": XSS_ITEM, "starting_price": 10.0}, "lot": 1,
+                                         "format": "english", "reserve": 0.0}, witnesses=both)
+    put(1.0, "auction.valuations", {"item": XSS_ITEM, "values": {"alice": 20.0, "mallory": 18.0}}, causes=[opened])
+    msg = put(2.0, "message.sent", {"sender": "mallory", "audience": ["alice"], "text": XSS_TEXT},
+              agent="mallory", witnesses=both)
+    note = put(2.0, "memory.written", {"id": "n0", "kind": "note", "text": XSS_TEXT, "importance": 5.0},
+               agent="alice")
+    call = put(3.0, "model.call", {"model": "fake", "messages": [{"role": "user", "content": XSS_TEXT}],
+                                   "response": XSS_RESPONSE, "error": None}, agent="alice")
+    put(4.0, "agent.acted", {"decision": "auction.english", "action": {"choice": "bid", "rationale": XSS_RESPONSE},
+                             "brain": "llm"}, agent="alice", witnesses=["alice"], causes=[opened, msg, note, call])
+    put(4.0, "belief.updated", {"about": "mallory", "key": "value", "value": XSS_TEXT, "confidence": 0.5,
+                                "item": XSS_ITEM}, agent="alice")
+    bid = put(5.0, "auction.bid", {"item": XSS_ITEM, "bidder": "alice", "amount": 12.0}, agent="alice",
+              witnesses=both, causes=[opened])
+    put(6.0, XSS_KIND, {XSS_DESC: XSS_TEXT}, agent="mallory", witnesses=both)
+    put(7.0, "auction.sold", {"item": XSS_ITEM, "winner": "alice", "price": 12.0, "true_value": 15.0}, agent="alice",
+        witnesses=both, causes=[bid])
+    put(8.0, "run.finished", {"status": "completed", "reason": XSS_TEXT})
+    w.close("completed")
+    write_json_atomic(path / "metrics.json", {XSS_DESC: XSS_TEXT, "items": [{XSS_NAME: XSS_RESPONSE}]})
+    return path
+
+
+def truncated_copy(run: Path, out: Path) -> Path:
+    """A copy of ``run`` whose log ends in half a line (a crash in the middle of a write)."""
+    dst = out / (run.name + "-truncated")
+    shutil.copytree(run, dst)
+    data = (dst / "events.jsonl").read_bytes()
+    (dst / "events.jsonl").write_bytes(data[: len(data) - 40])
+    return dst
+
+
+def corrupt_copy(run: Path, out: Path, line: int = 10) -> Path:
+    """A copy of ``run`` with garbage instead of line ``line`` (1-based)."""
+    dst = out / (run.name + "-corrupt")
+    shutil.copytree(run, dst)
+    lines = (dst / "events.jsonl").read_bytes().splitlines(keepends=True)
+    lines[line - 1] = b'{"seq": 9, "t": oops, this is not JSON\n'
+    (dst / "events.jsonl").write_bytes(b"".join(lines))
+    return dst
+
+
+@contextlib.contextmanager
+def served(run: Path, **kwargs: Any) -> Iterator[str]:
+    """A replay server for ``run`` on 127.0.0.1 and a free port; yields its URL."""
+    from simworld.viewer import serve
+
+    server = serve(run, "127.0.0.1", 0, **kwargs)
+    server.start_background()
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def get(url: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """A raw GET: the path goes out exactly as given (no client-side normalising of ``..``)."""
+    host, port = url.split("//")[1].rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=headers is not None and "Host" in headers, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        res = conn.getresponse()
+        return res.status, res.read()
+    finally:
+        conn.close()
+
+
+def get_json(url: str, path: str) -> Any:
+    status, body = get(url, path)
+    assert status == 200, (status, body[:300])
+    return orjson.loads(body)
