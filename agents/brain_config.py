@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from simworld.world import World
 
 BRAIN_KINDS = ("rule", "llm", "local")
+LOCAL_MODEL = "SmolLM2-135M-Instruct"
 
 
 def assign_shares(shares: str | dict[str, float], n: int, rng: np.random.Generator) -> list[str]:
@@ -81,7 +82,8 @@ class BrainFactory:
 
             spec = self.settings.model
             if kind == "local":
-                spec = spec.model_copy(update={"provider": "local"})
+                # one generation at a time: waiting for the CPU must not count against the call's timeout
+                spec = spec.model_copy(update={"provider": "local", "model": LOCAL_MODEL, "max_concurrency": 1})
             gw = Gateway(spec, self.world)
             self._gateways[kind] = gw
 

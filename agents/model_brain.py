@@ -10,12 +10,13 @@ repair round; after that, or if the model fails, the agent's rule policy decides
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypedDict
 
 from pydantic import ValidationError
 
-from simworld.agents.prompts import PromptFormatter, extract_json, memory_line, public_context
+from simworld.agents.prompts import PromptFormatter, action_schema, extract_json, memory_line, public_context
 from simworld.decisions import DecisionRequest
 from simworld.models.types import CacheMiss, ChatRequest, ModelError
 from simworld.rng import stable_hash
@@ -80,7 +81,7 @@ async def deliberate(state: DecisionState) -> dict[str, Any]:
     """The action, as JSON validated against the decision's schema, with one repair round."""
     brain, agent, request = state["brain"], state["agent"], state["request"]
     messages = brain.formatter.decision(agent.persona, state.get("memories", []), state.get("beliefs", []), request)
-    schema = request.action_type.model_json_schema()
+    schema = json.loads(action_schema(request.action_type))
     error = "no answer"
     for attempt in range(2):
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from simworld.decisions import DecisionRequest
@@ -27,6 +28,12 @@ def memory_line(m: Any) -> str:
     t = getattr(m, "t", 0.0)
     body = json.dumps({k: v for k, v in (data or {}).items() if k != "hidden"}, default=str, sort_keys=True)
     return f"[t={float(t):.1f}] {kind} {body[:300]}"
+
+
+@lru_cache(maxsize=256)
+def action_schema(action_type: type) -> str:
+    """The JSON schema of an action model, as compact sorted JSON (computed once per type)."""
+    return json.dumps(action_type.model_json_schema(), sort_keys=True)
 
 
 def public_context(request: DecisionRequest) -> dict[str, Any]:
@@ -57,7 +64,7 @@ class PromptFormatter:
         return "\n\n".join(parts)
 
     def decision(self, persona: Any, memories: list[Any], beliefs: list[str], request: DecisionRequest) -> list[dict[str, str]]:
-        schema = json.dumps(request.action_type.model_json_schema(), sort_keys=True)
+        schema = action_schema(request.action_type)
         user = (self._situation(memories, beliefs, request)
                 + f"\n\nAnswer with only a JSON object that matches this schema (include a short \"rationale\" "
                 f"if the schema has one):\n{schema}")

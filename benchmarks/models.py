@@ -1,7 +1,7 @@
 """Model benchmark: concurrent model decisions against a 200 ms OpenAI-compatible server, and a cached rerun.
 
 For N = 1, 10, 100 bidders deciding at one simulated instant (one first-price lot), measures the wall
-time of the run against N sequential calls to the same server made in the same run (the baseline), then
+time of that round against N sequential calls to the same server made in the same run (the baseline), then
 reruns the largest case from the cache. The last line printed is one JSON object with the figures.
 """
 
@@ -32,13 +32,33 @@ def sequential_calls(base_url: str, n: int) -> float:
     return time.perf_counter() - t0
 
 
+BATCH_WALL: list[float] = []
+
+
+def _timed_batches() -> None:
+    """Time each resolution of simultaneous model decisions (the round itself, without run setup)."""
+    from simworld.agents.model_brain import ModelBrain
+
+    original = ModelBrain.decide_batch
+
+    def timed(self, items):  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        try:
+            return original(self, items)
+        finally:
+            BATCH_WALL.append(time.perf_counter() - t0)
+
+    ModelBrain.decide_batch = timed  # type: ignore[method-assign]
+
+
 def model_round(base_url: str, n: int, folder: Path, cache: Path, name: str) -> tuple[float, sw.RunResult]:
-    t0 = time.perf_counter()
+    BATCH_WALL.clear()
     res = sw.run("auction", seed=1, out=folder, run_id=name, overrides={
         "format": "first_price", "n_bidders": n, "n_items": 1, "brain": "llm",
         "model": {"base_url": base_url, "model": "scripted", "api_key_env": None, "cache_path": str(cache),
                   "max_concurrency": 128}})
-    return time.perf_counter() - t0, res
+    assert len(BATCH_WALL) == 1, "all N decisions must resolve in one batch"
+    return BATCH_WALL[0], res
 
 
 def main() -> None:
@@ -47,6 +67,7 @@ def main() -> None:
     args = ap.parse_args()
     sizes = (1, 10, 100)
     out: dict[str, object] = {"server_delay_s": 0.2}
+    _timed_batches()
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer(delay=0.2) as srv:
         folder = Path(tmp)
         for n in sizes:

@@ -7,7 +7,12 @@ the classes that need them, when they are first used.
 
 from simworld.memory.chroma import ChromaStore
 from simworld.memory.config import (
-    CapacityConfig, ImportanceConfig, MemoryConfig, MemoryRole, ReflectionConfig, ScoringWeights,
+    CapacityConfig,
+    ImportanceConfig,
+    MemoryConfig,
+    MemoryRole,
+    ReflectionConfig,
+    ScoringWeights,
 )
 from simworld.memory.embedders import Embedder, HashingEmbedder, SentenceTransformerEmbedder, make_embedder
 from simworld.memory.importance import ImportanceScorer, RuleImportance
@@ -21,9 +26,32 @@ from simworld.memory.system import MemorySystem
 from simworld.memory.text import describe_event
 
 __all__ = [
-    "CapacityConfig", "ChromaStore", "Embedder", "HashingEmbedder", "Hits", "ImportanceConfig", "ImportanceScorer",
-    "ListMemory", "MemoryConfig", "MemoryLike", "MemoryRecord", "MemoryRole", "MemoryStream", "MemorySystem",
-    "NumpyStore", "ReflectionConfig", "Reflection", "Reflector", "Retrieved", "RuleImportance", "RuleReflector",
-    "ScoringWeights", "SentenceTransformerEmbedder", "VectorStore", "Window", "describe_event", "make_embedder",
+    "CapacityConfig",
+    "ChromaStore",
+    "Embedder",
+    "HashingEmbedder",
+    "Hits",
+    "ImportanceConfig",
+    "ImportanceScorer",
+    "ListMemory",
+    "MemoryConfig",
+    "MemoryLike",
+    "MemoryRecord",
+    "MemoryRole",
+    "MemoryStream",
+    "MemorySystem",
+    "NumpyStore",
+    "Reflection",
+    "ReflectionConfig",
+    "Reflector",
+    "Retrieved",
+    "RuleImportance",
+    "RuleReflector",
+    "ScoringWeights",
+    "SentenceTransformerEmbedder",
+    "VectorStore",
+    "Window",
+    "describe_event",
+    "make_embedder",
     "rebuild_memory",
 ]

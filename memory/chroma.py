@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from simworld.memory.stores import Hits
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

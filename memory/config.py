@@ -55,11 +55,14 @@ class ImportanceConfig(BaseModel):
 
 
 class ReflectionConfig(BaseModel):
-    """Rule reflection: a summary with evidence links once enough importance has accumulated."""
+    """Reflection once enough importance has accumulated: ``rule`` writes a summary with evidence links at
+    once; ``model`` leaves it to a model brain, which sees ``wants_reflection()`` and calls
+    ``add_reflection(text, evidence)``."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
+    mode: Literal["rule", "model"] = "rule"
     threshold: float = Field(default=150.0, gt=0.0, description="accumulated importance that triggers it")
     evidence: int = Field(default=5, ge=1, description="most observations a reflection links to")
 

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any, Protocol
 
 import numpy as np
@@ -75,7 +76,7 @@ class HashingEmbedder:
                     s = cache[tok] = feature(tok)
                 flat.append(base + s if s > 0 else base - s)
                 weights.append(1.0 if s > 0 else -1.0)
-            for a, b in zip(toks, toks[1:]):
+            for a, b in pairwise(toks):
                 pair = a + " " + b
                 s = cache.get(pair)
                 if s is None:

@@ -74,7 +74,7 @@ class RuleImportance:
     ones (messages), openness the surprise bonus; ``roles.memory.sensitivity`` scales everything.
     """
 
-    __slots__ = ("cfg", "owner", "table", "_base", "_surprise", "_stats", "_factor", "_open", "_scale")
+    __slots__ = ("_base", "_factor", "_open", "_scale", "_stats", "_surprise", "cfg", "owner", "table")
 
     def __init__(self, cfg: ImportanceConfig, persona: Any = None, owner: str | None = None,
                  table: KindTable | None = None) -> None:
@@ -101,7 +101,7 @@ class RuleImportance:
             imp += self.cfg.self_bonus
         if self._surprise and kind in self._surprise:
             imp += self._surprised(kind, event.data.get(self._surprise[kind]))
-        return imp if imp < _MAX else _MAX
+        return min(_MAX, imp)
 
     def score_written(self, kind: str, text: str) -> float:
         return float(self.cfg.written.get(kind, self.cfg.default))

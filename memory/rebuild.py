@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-
 from simworld.memory.config import MemoryConfig
 from simworld.memory.stream import MemoryStream
 from simworld.memory.system import MemorySystem
+
 from simworld.runlog import RunLog, load_run
 from simworld.world import WorldEvent
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,8 +25,19 @@ class MemoryRecord:
     from its event the first time it is read (records are built in bulk, e.g. for reflection).
     """
 
-    __slots__ = ("id", "t", "kind", "_text", "importance", "last_access", "seq", "evidence", "metadata",
-                 "embedding", "forgotten")
+    __slots__ = (
+        "_text",
+        "embedding",
+        "evidence",
+        "forgotten",
+        "id",
+        "importance",
+        "kind",
+        "last_access",
+        "metadata",
+        "seq",
+        "t",
+    )
 
     def __init__(
         self,
@@ -77,9 +87,8 @@ class MemoryRecord:
                 f"text={self.text[:60]!r})")
 
 
-@dataclass(slots=True, frozen=True)
-class Retrieved:
-    """A retrieved memory with its normalised score parts and their weighted total."""
+class Retrieved(NamedTuple):
+    """A retrieved memory with its normalised score parts and their weighted total (as logged)."""
 
     record: MemoryRecord
     recency: float

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from simworld.memory.config import ScoringWeights
 
 #: Importance is on a 1-10 scale (Generative Agents' poignancy); ``fixed`` normalisation divides by this.

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-
 from simworld.memory.scoring import top_k
 
 
@@ -51,20 +50,23 @@ class NumpyStore:
 
     Row ``i`` is the ``i``-th vector added, so a caller that adds in its own order (the memory stream)
     can use row numbers directly. ``normalize`` L2-normalises rows and queries (cosine similarity);
-    turn it off to score raw inner products.
+    turn it off to score raw inner products. ``check_ids`` rejects an id added twice; a caller that
+    guarantees unique ids (the stream) turns it off and the id index is then built only when asked.
     """
 
     name = "numpy"
     exhaustive = True
 
-    def __init__(self, dim: int | None = None, capacity: int = 64, normalize: bool = True) -> None:
+    def __init__(self, dim: int | None = None, capacity: int = 64, normalize: bool = True,
+                 check_ids: bool = True) -> None:
         self.dim = dim
         self.normalize = normalize
+        self.check_ids = check_ids
         self._initial = max(1, capacity)
         self._mat = np.zeros((self._initial, dim or 0), dtype=np.float32)
         self._n = 0
         self._ids: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] | None = {} if check_ids else None
 
     def __len__(self) -> int:
         return self._n
@@ -84,10 +86,11 @@ class NumpyStore:
         if vectors.shape[1] != self.dim:
             raise ValueError(f"vectors have {vectors.shape[1]} dimensions, the store holds {self.dim}")
         index = self._index
-        for i, key in enumerate(ids):
-            if key in index:
-                raise ValueError(f"id {key!r} is already in the store")
-            index[key] = self._n + i
+        if index is not None:
+            for i, key in enumerate(ids):
+                if key in index:
+                    raise ValueError(f"id {key!r} is already in the store")
+                index[key] = self._n + i
         need = self._n + len(ids)
         if need > len(self._mat):
             grown = np.zeros((max(need, 2 * len(self._mat)), self.dim), dtype=np.float32)
@@ -103,10 +106,13 @@ class NumpyStore:
 
     def _query(self, query: np.ndarray) -> np.ndarray:
         q = np.asarray(query, dtype=np.float32)
-        if self.normalize:
-            norm = np.linalg.norm(q, axis=-1, keepdims=True)
-            q = np.divide(q, norm, out=np.zeros_like(q), where=norm > 0)
-        return q
+        if not self.normalize:
+            return q
+        if q.ndim == 1:
+            norm = float(np.sqrt(q @ q))
+            return q / np.float32(norm) if norm > 0 and abs(norm - 1.0) > 1e-6 else q
+        norm = np.linalg.norm(q, axis=-1, keepdims=True)
+        return np.divide(q, norm, out=np.zeros_like(q), where=norm > 0)
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """The similarity of every stored vector to ``query``, in row order."""
@@ -130,11 +136,17 @@ class NumpyStore:
         return out
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
-        rows = [self._index[i] for i in ids]
+        index = self._rows()
+        rows = [index[i] for i in ids]
         return self._mat[rows]
 
     def row(self, key: str) -> int | None:
-        return self._index.get(key)
+        return self._rows().get(key)
+
+    def _rows(self) -> dict[str, int]:
+        if self._index is None or len(self._index) != self._n:
+            self._index = {key: i for i, key in enumerate(self._ids)}
+        return self._index
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "dim": self.dim, "normalize": self.normalize}

@@ -21,18 +21,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
 from simworld.memory import scoring
 from simworld.memory.config import MemoryConfig, ScoringWeights
 from simworld.memory.importance import ImportanceScorer, RuleImportance
 from simworld.memory.records import (
-    MESSAGE, OBSERVATION, OTHER_PREFIX, WRITTEN_PREFIX, MemoryRecord, Retrieved,
+    MESSAGE,
+    OBSERVATION,
+    OTHER_PREFIX,
+    WRITTEN_PREFIX,
+    MemoryRecord,
+    Retrieved,
 )
 from simworld.memory.reflection import Reflector, RuleReflector, Window
 from simworld.memory.stores import VectorStore
 
 if TYPE_CHECKING:
     from simworld.memory.system import MemorySystem
+
     from simworld.world import World
 
 _ROUND = 6
@@ -59,9 +64,31 @@ class MemoryStream:
     ``roles.memory`` adjusts weights, decay, reflection threshold and importance sensitivity.
     """
 
-    __slots__ = ("config", "persona", "owner", "system", "world", "scorer", "reflector", "_store", "_score",
-                 "_src", "_imp", "_threshold", "_since", "_window_start", "_counters", "_short", "_forgotten",
-                 "_synced", "_aligned", "_ids", "_index", "_imp_np", "_access")
+    __slots__ = (
+        "_access",
+        "_aligned",
+        "_counters",
+        "_forgotten",
+        "_ids",
+        "_imp",
+        "_imp_np",
+        "_index",
+        "_score",
+        "_short",
+        "_since",
+        "_src",
+        "_store",
+        "_synced",
+        "_threshold",
+        "_window_start",
+        "config",
+        "owner",
+        "persona",
+        "reflector",
+        "scorer",
+        "system",
+        "world",
+    )
 
     def __init__(
         self,
@@ -102,7 +129,7 @@ class MemoryStream:
         self._synced = 0
         self._aligned = True
         self._ids: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] | None = None
         self._imp_np = np.zeros(0)
         self._access = np.zeros(0)
 
@@ -188,7 +215,7 @@ class MemoryStream:
         """Set the last-access time of ``ids`` (rebuilding replays ``memory.retrieved`` with this)."""
         self._sync_columns()
         for mem_id in ids:
-            i = self._index.get(mem_id)
+            i = self.index.get(mem_id)
             if i is not None:
                 self._access[i] = t
 
@@ -211,6 +238,8 @@ class MemoryStream:
                 self._forgotten[j] = 1
 
     def _reflect(self, trigger: Any) -> None:
+        if self.config.reflection.mode == "model":
+            return  # due: wants_reflection() says so until a model brain calls add_reflection
         src, imp = self._src, self._imp
         idx = [i for i in range(self._window_start, len(src)) if not isinstance(src[i], Written)]
         window = Window(self.owner, [src[i] for i in idx], [imp[i] for i in idx], float(trigger.t),
@@ -219,6 +248,24 @@ class MemoryStream:
         for r in self.reflector.reflect(window):
             self.write("reflection", r.text, r.importance, r.evidence, r.metadata, causes=(trigger.seq,))
         self._window_start = len(self._src)
+
+    def wants_reflection(self) -> bool:
+        """Whether a model brain should reflect now (``reflection.mode: model`` and the threshold reached)."""
+        return self.config.reflection.mode == "model" and self._since >= self._threshold
+
+    def add_reflection(self, text: str, evidence: Sequence[Any] = (), importance: float | None = None
+                       ) -> MemoryRecord:
+        """Write a reflection a model brain made from ``evidence`` (memories, retrieved memories or observed
+        events); its importance defaults to that of the most important evidence."""
+        ids = [getattr(getattr(e, "record", e), "id", None) or f"e{e.seq}" for e in evidence]
+        if importance is None:
+            index = self.index
+            known = [self._imp[index[i]] for i in ids if i in index]
+            importance = max(known) if known else self.scorer.score_written("reflection", text)
+        rec = self.write("reflection", text, importance, ids)
+        self._since = 0.0
+        self._window_start = len(self._src)
+        return rec
 
     # -- reading ------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -258,7 +305,7 @@ class MemoryStream:
 
     def get(self, mem_id: str) -> MemoryRecord | None:
         self._sync_columns()
-        i = self._index.get(mem_id)
+        i = self.index.get(mem_id)
         return None if i is None else self.record(i)
 
     def embedding(self, mem_id: str) -> np.ndarray:
@@ -266,6 +313,14 @@ class MemoryStream:
         return self.store.vectors([mem_id])[0]
 
     # -- embedding ------------------------------------------------------------------------------
+    @property
+    def index(self) -> dict[str, int]:
+        """Position of each memory id (built on demand: only rebuilding and chroma need it)."""
+        self._sync_columns()
+        if self._index is None:
+            self._index = {mem_id: i for i, mem_id in enumerate(self._ids)}
+        return self._index
+
     def _id_of(self, src: Any) -> str:
         return src.id if isinstance(src, Written) else f"e{src.seq}"
 
@@ -274,10 +329,10 @@ class MemoryStream:
         n, s = len(self._src), len(self._ids)
         if s == n:
             return s
-        ids = [self._id_of(x) for x in self._src[s:n]]
-        for j, mem_id in enumerate(ids, s):
-            self._index[mem_id] = j
-        self._ids.extend(ids)
+        new = [self._id_of(x) for x in self._src[s:n]]
+        self._ids.extend(new)
+        if self._index is not None:
+            self._index.update(zip(new, range(s, n)))
         if n > len(self._access):
             size = max(n, 2 * len(self._access), 64)
             self._access = np.resize(self._access, size)
@@ -340,7 +395,7 @@ class MemoryStream:
         w = weights or cfg.weights
         n = self._synced
         if now is None:
-            now = self.world.now if self.world is not None else (float(self._src[-1].t) if self._src else 0.0)
+            now = self._now()
         cand = self._eligible(n, kinds)
         rec = scoring.normalise("recency", scoring.recency(self._access[cand], now, cfg.decay, cfg.decay_unit),
                                 cfg.normalize)
@@ -349,22 +404,30 @@ class MemoryStream:
             pos, sims = self._relevance(qv, cand, w.recency * rec + w.importance * imp)
             if pos is not None:
                 cand, rec, imp = cand[pos], rec[pos], imp[pos]
-            rel = scoring.normalise("relevance", scoring.relevance(sims), cfg.normalize)
+            rel = scoring.normalise("relevance", scoring.relevance(sims.astype(np.float64)), cfg.normalize)
         else:
             rel = np.zeros(len(cand))
         total = scoring.combine(rec, imp, rel, w)
         pick = scoring.top_k(total, k, prefer_late=True)
         chosen = cand[pick]
         self._access[chosen] = now
-        out = [Retrieved(self.record(int(i)), round(float(rec[p]), _ROUND), round(float(imp[p]), _ROUND),
-                         round(float(rel[p]), _ROUND), round(float(total[p]), _ROUND))
-               for i, p in zip(chosen, pick)]
+        return self._deliver(query, k, chosen, np.stack([rec[pick], imp[pick], rel[pick], total[pick]]), w, causes)
+
+    def _now(self) -> float:
+        """Simulated now: the world's clock, or (unbound) the time of the latest memory."""
+        return self.world.now if self.world is not None else (float(self._src[-1].t) if self._src else 0.0)
+
+    def _deliver(self, query: str | None, k: int, chosen: np.ndarray, parts: np.ndarray, w: ScoringWeights,
+                 causes: Sequence[int]) -> list[Retrieved]:
+        """Build the results (parts rounded as logged) and log ``memory.retrieved``."""
+        r4 = np.round(parts, _ROUND).tolist()
+        out = [Retrieved(self.record(i), *p) for i, p in zip(chosen.tolist(), zip(*r4))]
         if self.world is not None:
             self.world.log(
                 "memory.retrieved",
                 {
                     "query": query, "k": k, "ids": [r.id for r in out],
-                    "parts": {p: [getattr(r, p) for r in out] for p in ("recency", "importance", "relevance", "total")},
+                    "parts": dict(zip(("recency", "importance", "relevance", "total"), r4)),
                     "weights": w.model_dump(),
                 },
                 agent=self.owner,
@@ -374,6 +437,8 @@ class MemoryStream:
 
     def _eligible(self, n: int, kinds: Sequence[str] | None) -> np.ndarray:
         """Indices of the memories a retrieval may return (not forgotten, of the asked kinds)."""
+        if kinds is None and not self._forgotten.count(1):
+            return np.arange(n)
         ok = np.ones(n, dtype=bool)
         if self._forgotten.count(1):
             ok[: len(self._forgotten)] &= np.frombuffer(bytes(self._forgotten[:n]), dtype=np.uint8) == 0
@@ -399,7 +464,7 @@ class MemoryStream:
             return None, store.similarities(qv)[cand]  # type: ignore[attr-defined]
         c = self.config.candidates
         hits = store.search(qv, c)
-        index = self._index
+        index = self.index
         known = {index[m]: float(x) for m, x in zip(hits.ids, hits.scores) if m in index}
         near = np.fromiter(known, dtype=np.int64, count=len(known))
         at = np.searchsorted(cand, near)

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import ValidationError
-
-from simworld.errors import from_validation
+from simworld.memory.batch import retrieve_batch
 from simworld.memory.config import MemoryConfig
 from simworld.memory.embedders import Embedder, make_embedder
 from simworld.memory.importance import KindTable
@@ -21,6 +20,8 @@ from simworld.memory.simple import ListMemory
 from simworld.memory.stores import NumpyStore, VectorStore
 from simworld.memory.stream import MemoryStream, Written
 from simworld.memory.text import Renderer, describe_event
+
+from simworld.errors import from_validation
 
 if TYPE_CHECKING:
     from simworld.world import World
@@ -89,7 +90,7 @@ class MemorySystem:
             if self._chroma_client is None:
                 self._chroma_client = open_client(self.chroma_path())
             return ChromaStore(collection=collection_name("memory", owner), client=self._chroma_client)
-        return NumpyStore(self.embedder.dim)
+        return NumpyStore(self.embedder.dim, check_ids=False)  # the stream's ids are unique by construction
 
     def chroma_path(self) -> Path:
         if self.config.chroma_path is not None:
@@ -140,6 +141,8 @@ class MemorySystem:
         out = np.empty((len(items), dim), dtype=np.float32)
         todo: list[int] = []
         texts: list[str] = []
+        hits: list[int] = []
+        rows: list[int] = []
         for i, src in enumerate(items):
             if isinstance(src, Written):
                 todo.append(i)
@@ -147,10 +150,13 @@ class MemorySystem:
                 continue
             entry = self._entry(src)
             if entry is not None and entry[2] >= 0:
-                out[i] = self._vecs[entry[2]]
+                hits.append(i)
+                rows.append(entry[2])
             else:
                 todo.append(i)
                 texts.append(self.text_of(src))
+        if hits:
+            out[hits] = self._vecs[rows]
         if todo:
             vecs = self.embedder.embed(texts)
             for i, vec in zip(todo, vecs):
@@ -183,17 +189,18 @@ class MemorySystem:
         now: float | None = None,
     ) -> list[list[Retrieved]]:
         """Retrieve for many agents together: every pending memory of every stream is embedded in one
-        batch, every distinct query in another, then each stream is scored. Results and logs are the
-        same as calling ``stream.retrieve`` for each request in order."""
+        batch, every distinct query in another, then all streams are scored in one vectorised pass
+        (:mod:`simworld.memory.batch`). Results and logs are the same as calling ``stream.retrieve``
+        for each request in order."""
         pending: list[Any] = []
         seen: set[int] = set()
         for stream, _query in requests:
             for src in stream._src[stream._synced :]:
                 if isinstance(src, Written) or id(src) in seen:
                     continue
+                seen.add(id(src))
                 entry = self._entry(src)
                 if entry is None or entry[2] < 0:
-                    seen.add(id(src))
                     pending.append(src)
         if pending:
             self.vectors_for(pending)
@@ -201,7 +208,4 @@ class MemorySystem:
             stream.sync()
         distinct = sorted({q for _s, q in requests if q})
         qvecs = dict(zip(distinct, self.embed_queries(distinct))) if distinct else {}
-        return [
-            stream._retrieve_synced(query, qvecs.get(query) if query else None, k, None, None, now, ())
-            for stream, query in requests
-        ]
+        return retrieve_batch([(s, q, qvecs.get(q) if q else None) for s, q in requests], k, now)

@@ -147,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except RunFailed as err:
         _err(str(err))
+        if err.path is not None:
+            click.echo(str(err.path))  # the run directory stays the last line of stdout
         return EXIT_FAILED
     except RunInterrupted as err:
         _err(str(err))

@@ -25,6 +25,10 @@ class BadInput(Exception):
 class RunFailed(Exception):
     """The run itself failed; the manifest says ``failed`` and the log is kept (exit 1)."""
 
+    def __init__(self, message: str, path: object = None) -> None:
+        super().__init__(message)
+        self.path = path
+
 
 _BUILTIN_TAGS = {"str", "int", "float", "bool", "bytes", "list", "dict", "tuple", "set", "frozenset", "none"}
 

@@ -70,7 +70,7 @@ def prepare(
             spec = file_values.get("scenario")
             if not spec:
                 raise BadInput(file_name, "missing field (which scenario to run)", "scenario")
-            if str(spec).endswith(".py"):
+            if str(spec).split(":")[0].endswith(".py"):
                 spec = str(base_dir / str(spec)) if not Path(str(spec)).is_absolute() else spec
         if seed is None and "seed" in file_values:
             if not isinstance(file_values["seed"], int) or isinstance(file_values["seed"], bool):
@@ -103,8 +103,10 @@ def execute(
     scn = prepared.scenario
     name = scn.name or type(scn).__name__
     run_id = run_id or _new_run_id(name, prepared.seed)
+    if not run_id or run_id in (".", "..") or "/" in run_id or "\\" in run_id:
+        raise BadInput("--run-id", f"must be a plain folder name, got {run_id!r}")
     path = Path(out) / run_id
-    if path.exists() and any(path.iterdir()):
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise BadInput(str(path), "run directory already exists and is not empty")
     config = scn.config.model_dump(mode="json")
     ref = name if registry.is_registered(type(scn)) else inspect.getfile(type(scn))
@@ -143,7 +145,7 @@ def execute(
     except Exception as err:  # noqa: BLE001 - any scenario error ends the run cleanly with its log kept
         status, reason = "failed", f"{type(err).__name__}: {err}"
         _finish(world, writer, scn, status, reason, traceback.format_exc())
-        raise RunFailed(f"run failed: {reason} (log kept in {path})") from err
+        raise RunFailed(f"run failed: {reason} (log kept in {path})", path) from err
     finally:
         restore()
     metrics = _finish(world, writer, scn, status, reason)

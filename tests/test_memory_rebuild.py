@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from simworld.memory import MemoryStream, rebuild_memory
+from simworld.scenarios.auction.strategies import policies, truthful
 
 import simworld as sw
-from simworld.memory import MemoryStream, rebuild_memory
 from simworld.runner import execute, prepare
-from simworld.scenarios.auction.strategies import policies, truthful
 
 
 def recalling_truthful(persona, obs, memories, beliefs, rng):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from simworld.agents import Persona
 from simworld.memory import MemoryConfig, MemoryStream, MemorySystem, NumpyStore
 from simworld.memory.config import ReflectionConfig
+
 from simworld.world import WorldEvent
 
 
@@ -87,7 +87,7 @@ def test_numpy_store_rejects_duplicates_and_wrong_dimensions():
 
 # -- chroma ---------------------------------------------------------------------------------------
 chromadb = pytest.importorskip("chromadb")
-from simworld.memory import ChromaStore  # noqa: E402
+from simworld.memory import ChromaStore
 
 
 def test_chroma_store_writes_in_batches_and_persists(tmp_path):

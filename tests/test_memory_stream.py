@@ -8,15 +8,21 @@ import sys
 
 import numpy as np
 import pytest
-
-import simworld as sw
 from simworld.agents import Agent, Persona, RuleBrain
 from simworld.memory import (
-    HashingEmbedder, ListMemory, MemoryConfig, MemoryStream, MemorySystem, ScoringWeights, scoring,
+    HashingEmbedder,
+    ListMemory,
+    MemoryConfig,
+    MemoryStream,
+    MemorySystem,
+    ScoringWeights,
+    scoring,
 )
 from simworld.memory.config import CapacityConfig, ImportanceConfig, ReflectionConfig
-from simworld.runlog import RunWriter, load_run
 from simworld.scenarios.auction.config import auction_memory
+
+import simworld as sw
+from simworld.runlog import RunWriter, load_run
 from simworld.world import World, WorldEvent
 
 
@@ -277,9 +283,12 @@ def test_batched_retrieval_returns_what_one_by_one_retrieval_returns(tmp_path):
                        witnesses=[s.owner for s in streams if (j + int(s.owner[1:])) % 3])
         return world, system, streams
 
-    w1, sys1, s1 = build(tmp_path / "one")
+    w1, _, s1 = build(tmp_path / "one")
     w2, sys2, s2 = build(tmp_path / "batch")
-    queries = [f"bid by b{i % 7}" for i in range(30)]
+    queries = [f"bid by b{i % 7}" if i % 11 else None for i in range(30)]  # some ask without a query
+    s1.append(MemoryStream(no_reflection(), owner="new"))  # and one has no memories yet
+    s2.append(MemoryStream(no_reflection(), owner="new"))
+    queries.append("anything")
     one = [s.retrieve(q, k=3) for s, q in zip(s1, queries)]
     many = sys2.retrieve_many(list(zip(s2, queries)), k=3)
     assert [[(r.id, r.total) for r in rs] for rs in one] == [[(r.id, r.total) for r in rs] for rs in many]
@@ -330,3 +339,21 @@ def test_importing_simworld_memory_loads_no_heavy_library():
             "print(sorted(m for m in ('torch', 'chromadb', 'sentence_transformers', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_in_model_mode_the_stream_asks_for_a_reflection_and_stores_the_model_s(tmp_path):
+    world = make_world(tmp_path)
+    cfg = MemoryConfig(importance=ImportanceConfig(kinds={"x.big": 9.0}),
+                       reflection=ReflectionConfig(threshold=18.0, mode="model"))
+    system = MemorySystem(cfg).bind(world)
+    fay = Agent(Persona(id="fay", name="Fay"), RuleBrain(lambda *a: {}, "none"), memory=system.stream(None))
+    world.add_agent(fay)
+    first = world.emit("x.big", {"n": 1}, witnesses=["fay"])
+    assert not fay.memory.wants_reflection()
+    world.emit("x.big", {"n": 2}, witnesses=["fay"])
+    assert fay.memory.wants_reflection()
+    assert not any(r.kind == "reflection" for r in fay.memory.records())  # no rule reflection in this mode
+    rec = fay.memory.add_reflection("Big things keep happening.", fay.memory.recent(1) + [fay.memory.get(f"e{first}")])
+    assert rec.id == "r0" and rec.importance == 9.0 and rec.evidence == (f"e{first + 1}", f"e{first}")
+    assert not fay.memory.wants_reflection()
+    assert world.writer.counts["memory.written"] == 1

@@ -96,9 +96,9 @@ def test_parallel_scan_gives_the_same_columns_as_one_process(auction: Path) -> N
     for name in ("offsets", "lengths", "seq", "t"):
         assert np.array_equal(getattr(one, name), getattr(three, name)), name
     assert [one.kinds[k] for k in one.kind] == [three.kinds[k] for k in three.kind]
-    names = lambda c, a: None if a < 0 else c.agents[a]  # noqa: E731
+    names = lambda c, a: None if a < 0 else c.agents[a]
     assert [names(one, a) for a in one.agent] == [names(three, a) for a in three.agent]
-    wit = lambda c, w: () if w < 0 else tuple(c.agents[x] for x in c.wsets[w])  # noqa: E731
+    wit = lambda c, w: () if w < 0 else tuple(c.agents[x] for x in c.wsets[w])
     assert [wit(one, w) for w in one.wset] == [wit(three, w) for w in three.wset]
 
 
@@ -216,11 +216,10 @@ def test_the_server_is_read_only_and_answers_only_local_host_names(auction: Path
 def test_page_is_served_with_a_strict_content_security_policy(auction: Path) -> None:
     import urllib.request
 
-    with served(auction) as url:
-        with urllib.request.urlopen(url) as res:
-            csp = res.headers["Content-Security-Policy"]
-            assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-            assert b'<script src="static/js/app.js">' in res.read()
+    with served(auction) as url, urllib.request.urlopen(url) as res:
+        csp = res.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert b'<script src="static/js/app.js">' in res.read()
 
 
 # -- damaged logs ------------------------------------------------------------------------------------
@@ -257,7 +256,7 @@ def test_export_inlines_the_data_so_no_log_string_can_end_the_script(tmp_path: P
 
     run = xss_run(tmp_path)
     page = export_html(run, tmp_path / "x.html").read_text()
-    data = re.search(r'<script type="application/json" id="simworld-data">(.*?)</script>', page, re.S)
+    data = re.search(r'<script type="application/json" id="simworld-data">(.*?)</script>', page, re.DOTALL)
     assert data is not None
     assert "<" not in data.group(1)  # every "<" escaped, so "</script>" in the log cannot close the block
     parsed = orjson.loads(data.group(1))
@@ -271,11 +270,11 @@ def test_cli_replay_export_and_bad_input(tmp_path: Path, auction: Path) -> None:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     out = tmp_path / "page.html"
     res = subprocess.run([sys.executable, "-m", "simworld", "replay", str(auction), "--export", str(out)],
-                         capture_output=True, text=True, timeout=60, env=env)
+                         check=False, capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == str(out) and out.stat().st_size > 10_000
     res = subprocess.run([sys.executable, "-m", "simworld", "replay", str(tmp_path / "nope"), "--no-browser"],
-                         capture_output=True, text=True, timeout=60, env=env)
+                         check=False, capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 2 and "not a run directory" in res.stderr and "Traceback" not in res.stderr
 
 
@@ -295,3 +294,14 @@ def test_cli_replay_serves_until_interrupted(auction: Path) -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "stopped" in err
+
+
+def test_export_refuses_a_run_too_large_for_one_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     auction: Path) -> None:
+    from simworld.errors import BadInput
+    from simworld.viewer import export
+
+    monkeypatch.setattr(export, "MAX_EXPORT_BYTES", 1000)
+    with pytest.raises(BadInput, match="too large to export"):
+        export.export_html(auction, tmp_path / "big.html")
+    assert not (tmp_path / "big.html").exists()

@@ -15,13 +15,26 @@ from typing import Any
 import orjson
 import pytest
 from viewer_runs import (
-    XSS_DESC, XSS_ITEM, XSS_KIND, XSS_NAME, XSS_RESPONSE, XSS_RUN_ID, XSS_TEXT, auction_run, corrupt_copy, served,
-    truncated_copy, xss_run,
+    XSS_DESC,
+    XSS_ITEM,
+    XSS_KIND,
+    XSS_NAME,
+    XSS_RESPONSE,
+    XSS_RUN_ID,
+    XSS_TEXT,
+    auction_run,
+    corrupt_copy,
+    served,
+    truncated_copy,
+    xss_run,
 )
 
 CHROMIUM = os.environ.get("SIMWORLD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+         # a headless page counts as hidden: keep its timers (debounces, play) on time
+         "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+         "--disable-backgrounding-occluded-windows"]
 
 
 def _missing(what: str) -> None:
@@ -187,7 +200,7 @@ def test_replay_of_an_auction_run_scrubs_selects_an_agent_and_shows_causes(page:
         page.click("#play")
         assert page.inner_text("#play").endswith("play")
     assert page.errors == [] and page.dialogs == []  # type: ignore[attr-defined]
-    assert all(u.startswith(url) or u.startswith("data:") for u in page.requests)  # type: ignore[attr-defined]
+    assert all(u.startswith((url, "data:")) for u in page.requests)  # type: ignore[attr-defined]
 
 
 def assert_inert(page: Page) -> None:
@@ -265,7 +278,7 @@ def test_the_exported_page_works_from_a_file_offline(page: Page, auction: Path, 
     page.click(f"#agent-decisions li[data-seq='{acted['seq']}'] button.action")
     page.wait_for_selector(f"#cause-tree .event-card[data-seq='{acted['causes'][0]}']")
     assert "revenue_total" in page.inner_text("#metrics")
-    assert all(u.startswith("file:") or u.startswith("data:") for u in page.requests)  # type: ignore[attr-defined]
+    assert all(u.startswith(("file:", "data:")) for u in page.requests)  # type: ignore[attr-defined]
 
     hostile = export_html(xss_run(runs), tmp_path / "xss.html")
     open_viewer(page, hostile.as_uri())
@@ -275,4 +288,96 @@ def test_the_exported_page_works_from_a_file_offline(page: Page, auction: Path, 
     assert XSS_NAME in page.inner_text("#persona-card") and XSS_RUN_ID in page.inner_text("#run-header")
     assert_inert(page)
     assert page.dialogs == []  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+COINS_PANEL = """
+simworld.registerPanel("coins", {
+  title: "Coin flips",
+  async init(ctx) {
+    this.flips = (await ctx.api.events({ kind: "coins.flip", limit: 1000 })).events;
+  },
+  render(ctx, root) {
+    const seen = this.flips.filter((e) => e.seq <= ctx.cursor.seq);
+    const heads = seen.filter((e) => e.data.side === "heads").length;
+    ctx.clear(root).append(ctx.h("p", { id: "coin-count" }, `${heads} heads of ${seen.length} flips`));
+  },
+  truth(belief) { return belief.key === "bias" ? 0.5 : undefined; },
+});
+"""
+
+
+def coin_run(folder: Path, with_panel: bool) -> Path:
+    """A run of a user's scenario file; its panel script (if any) sits next to the file."""
+    from simworld.runlog import RunWriter, dumps
+
+    folder.mkdir(parents=True)
+    (folder / "coins.py").write_text("raise SystemExit('the viewer must never import a scenario file')\n")
+    if with_panel:
+        (folder / "coins.panel.js").write_text(COINS_PANEL)
+    w = RunWriter(folder / "run", {"run_id": "coins", "scenario": "coins", "scenario_ref": str(folder / "coins.py")})
+    lines = [
+        {"kind": "agent.joined", "agent": "ann", "data": {"persona": {"id": "ann", "name": "Ann"}, "brain": "rule"}},
+        {"kind": "coins.flip", "agent": "ann", "witnesses": ["ann"], "data": {"side": "heads"}},
+        {"kind": "belief.updated", "agent": "ann", "data": {"about": "coin", "key": "bias", "value": 0.7,
+                                                           "confidence": 0.4}},
+        {"kind": "coins.flip", "agent": "ann", "witnesses": ["ann"], "data": {"side": "tails"}},
+    ]
+    for seq, ev in enumerate(lines):
+        full = {"seq": seq, "t": float(seq), "agent": None, "witnesses": [], "causes": [], "data": {}, **ev}
+        w.append(dumps(full), full["kind"])
+    w.close("completed")
+    return folder / "run"
+
+
+def test_a_custom_scenario_registers_its_own_panel(page: Page, tmp_path: Path) -> None:
+    with served(coin_run(tmp_path / "with", with_panel=True)) as url:
+        open_viewer(page, url)
+        assert page.inner_text("#panel h2") == "Coin flips"
+        scrub_to(page, 1.0)
+        wait_cursor(page, 3)
+        assert page.inner_text("#coin-count") == "1 heads of 2 flips"
+        page.click("button[data-agent='ann']")
+        page.wait_for_selector("#agent-beliefs table")
+        settle(page)
+        assert page.inner_text("#agent-beliefs .belief-truth") == "0.5"  # the panel's truth() for the belief
+    with served(coin_run(tmp_path / "without", with_panel=False)) as url:
+        open_viewer(page, url)
+        assert not page.is_visible("#panel") and page.locator("#event-list li.ev").count() == 4
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_causes_of_a_model_decision_show_the_retrieval_and_the_full_prompt(page: Page, tmp_path: Path) -> None:
+    pytest.importorskip("langchain_openai", reason="model brains need the llm extra")
+    import simworld as sw
+    from openai_server import ScriptedServer
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ScriptedServer() as srv, ThreadPoolExecutor(1) as pool:
+        spec = {"base_url": srv.base_url, "model": "scripted", "api_key_env": None,
+                "cache_path": str(tmp_path / "cache.sqlite")}
+        overrides = {"n_bidders": 2, "n_items": 1, "format": "english", "brain": "llm", "model": spec}
+        # in a thread: the model gateway runs its own event loop, and Playwright's is running here
+        run = Path(pool.submit(sw.run, "auction", seed=5, out=tmp_path, overrides=overrides).result().path)
+    events = raw_events(run)
+    acted = next(e for e in events if e["kind"] == "agent.acted" and e["data"]["brain"] == "llm")
+    causes = {e["seq"]: e for e in events if e["seq"] in acted["causes"]}
+    call = next(e for e in causes.values() if e["kind"] == "model.call")
+    with served(run) as url:
+        open_viewer(page, url)
+        page.click(f"button[data-agent='{acted['agent']}']")
+        page.evaluate(f"simworld.app.setCursor({acted['seq']})")
+        wait_cursor(page, acted["seq"])
+        page.click(f"#agent-decisions li[data-seq='{acted['seq']}'] button.action")
+        page.wait_for_selector(f"#cause-tree .event-card[data-seq='{call['seq']}'] .model-call")
+        settle(page)
+        shown = page.inner_text(f"#cause-tree .event-card[data-seq='{call['seq']}']")
+        for message in call["data"]["messages"]:
+            assert message["content"].splitlines()[-1] in shown
+        assert call["data"]["response"] in shown
+        for retrieval in (e for e in causes.values() if e["kind"] == "memory.retrieved"):
+            table = page.inner_text(f"#cause-tree .event-card[data-seq='{retrieval['seq']}'] table.retrieved")
+            assert all(mem_id in table for mem_id in retrieval["data"]["ids"]) and "relevance" in table
     assert page.errors == []  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ _EXPORTS = {
     "Query": "simworld.viewer.index",
     "export_html": "simworld.viewer.export",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = ["Query", "ReplayServer", "RunIndex", "RunView", "export_html", "serve"]
 
 
 def __getattr__(name: str) -> Any:

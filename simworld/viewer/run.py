@@ -192,7 +192,8 @@ class RunView:
 
     # -- an agent at a point in the run ---------------------------------------------------------------
     def beliefs(self, agent: str, upto: int | None) -> dict[str, Any]:
-        """The agent's latest belief per (about, key, qualifiers) from ``belief.updated`` up to ``upto``."""
+        """The agent's latest belief per (about, key, qualifiers) from ``belief.updated`` up to ``upto``;
+        the ``RECENT`` most recently updated of them, newest first."""
         with self._lock:
             cached = self._beliefs.get(agent)
         if cached is None:
@@ -220,8 +221,8 @@ class RunView:
             latest[key] = rec
             updates[key] = updates.get(key, 0) + 1
         out = [{**rec, "updates": updates[k]} for k, rec in latest.items()]
-        out.sort(key=lambda r: (str(r["about"]), str(r["key"]), dumps(r["extra"])))
-        return {"agent": agent, "updates": n, "beliefs": out}
+        out.sort(key=lambda r: -r["seq"] if isinstance(r["seq"], int) else 0)  # the latest updated first
+        return {"agent": agent, "updates": n, "held": len(out), "beliefs": out[:RECENT]}
 
     def memory(self, agent: str, upto: int | None) -> bytes:
         """The agent's memory at ``upto``: ``rebuild_memory`` when the memory package offers it, else

@@ -8,6 +8,7 @@ file is split at line boundaries and scanned by worker processes.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import pickle
 import subprocess
@@ -235,7 +236,7 @@ def scan(path: str | Path, workers: int | None = None) -> Columns:
     cuts = split_points(path, max(1, workers))
     if len(cuts) <= 2:
         return scan_range(path)
-    ranges = list(zip(cuts[:-1], cuts[1:]))
+    ranges = list(itertools.pairwise(cuts))
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "simworld.viewer.scan", path, str(a), "" if i == len(ranges) - 1 else str(b)],

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from simworld.viewer.index import QueryError, Query
+from simworld.viewer.index import Query, QueryError
 from simworld.viewer.panels import STATIC
 from simworld.viewer.run import RunView, dumps
 
@@ -96,7 +96,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     server_version = "simworld-replay"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: the CLI prints the URL, not one line per request
 
     # -- plumbing -----------------------------------------------------------------------------------
@@ -126,10 +126,10 @@ class ReplayHandler(BaseHTTPRequestHandler):
         name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
         return name.lower() in LOOPBACK_NAMES or name == self.server.server_address[0]
 
-    def do_HEAD(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if not self._host_ok():
             self._error(HTTPStatus.FORBIDDEN, "unexpected Host header")
             return
@@ -148,7 +148,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _refuse(self, *_: Any) -> None:
         self._error(HTTPStatus.METHOD_NOT_ALLOWED, "the replay server is read-only")
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse  # noqa: N815
+    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
 
     # -- routes -------------------------------------------------------------------------------------
     def _route(self, raw_path: str, params: dict[str, str]) -> None:

@@ -89,20 +89,26 @@
       const gen = ++this.gen;
       const api = this.app.api;
       const upto = cursor.seq;
-      const [perceived, memory, beliefs, decisions] = await Promise.all([
+      const [perceived, beliefs, decisions] = await Promise.all([
         api.events({ perceived: id, seq1: upto, order: "desc", limit: RECENT }),
-        api.memory(id, upto),
         api.beliefs(id, upto),
         api.events({ agent: id, kind: "agent.acted,decision.requested", seq1: upto, order: "desc", limit: RECENT }),
       ]);
       if (gen !== this.gen) return;
+      const memory = this.section("memory", "Memory", h("p", { class: "muted small" }, "rebuilding…"));
       clear(this.state).append(
         h("div", { class: "at-cursor muted small" }, `${id} at t=${fmtTime(cursor.t)} (event #${cursor.seq})`),
         this.section("decisions", `Decisions (${decisions.total})`, this.decisions(decisions.events)),
-        this.section("beliefs", `Beliefs (${beliefs.beliefs.length} held, ${beliefs.updates} updates)`, this.beliefs(beliefs.beliefs)),
+        this.section("beliefs", `Beliefs (${beliefs.held} held, ${beliefs.updates} updates)`, this.beliefs(beliefs)),
         this.section("perceived", `Perceived (${perceived.total})`, this.eventList(perceived.events)),
-        this.section("memory", `Memory (${memory.total !== undefined ? memory.total : "rebuilt"})`, this.memory(memory))
+        memory
       );
+      // Rebuilding a memory reads all the agent's events so far: wait until the cursor rests.
+      this.app.debounce("memory", 150, async () => {
+        const res = await api.memory(id, upto);
+        if (gen !== this.gen) return;
+        clear(memory).append(h("h3", null, `Memory (${res.total})`), this.memory(res));
+      });
     }
 
     section(id, title, body) {
@@ -128,7 +134,8 @@
       }));
     }
 
-    beliefs(list) {
+    beliefs(res) {
+      const list = res.beliefs;
       if (!list.length) return h("p", { class: "muted small" }, "no beliefs logged");
       const panel = this.app.panel;
       const ctx = this.app.ctx();
@@ -149,7 +156,8 @@
       });
       return h("div", { class: "scroll-x" }, h("table", { class: "beliefs" },
         h("thead", null, h("tr", null, ["about", "key", "for", "believed", "conf.", "truth", "error", "upd."].map((x) => h("th", null, x)))),
-        h("tbody", null, rows)));
+        h("tbody", null, rows)),
+        res.held > list.length ? h("p", { class: "muted small" }, `the ${list.length} most recently updated of ${res.held}`) : null);
     }
 
     memory(res) {

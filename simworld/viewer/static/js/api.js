@@ -115,8 +115,8 @@
         updates.set(key, (updates.get(key) || 0) + 1);
       }
       const beliefs = [...latest.entries()].map(([k, b]) => Object.assign(b, { updates: updates.get(k) }));
-      beliefs.sort((a, b) => (String(a.about) + "\u0000" + a.key).localeCompare(String(b.about) + "\u0000" + b.key));
-      return { agent, updates: rows.length, beliefs };
+      beliefs.sort((a, b) => b.seq - a.seq);
+      return { agent, updates: rows.length, held: beliefs.length, beliefs: beliefs.slice(0, 200) };
     }
     async memory(agent, upto) {
       let rows = this.select({ kind: "memory.written", agent, seq1: upto });

@@ -17,9 +17,13 @@
   }
 
   /** Count the API calls in flight in body[data-pending] (tests and scripts wait for "0"). */
+  let pending = 0;
+  function mark(d) {
+    pending += d;
+    document.body.dataset.pending = String(pending);
+  }
+
   function tracked(api) {
-    let pending = 0;
-    const mark = (d) => { pending += d; document.body.dataset.pending = String(pending); };
     for (const name of ["meta", "events", "histogram", "beliefs", "memory", "metrics"]) {
       const fn = api[name].bind(api);
       api[name] = (...args) => {
@@ -38,6 +42,20 @@
       this.selectedEvent = null;
       this.panel = null;
       this.$ = (id) => document.getElementById(id);
+    }
+
+    /** Run ``fn`` after ``ms`` unless called again with the same key first (counted as pending). */
+    debounce(key, ms, fn) {
+      this.timers = this.timers || {};
+      if (this.timers[key]) {
+        clearTimeout(this.timers[key]);
+        mark(-1);
+      }
+      mark(1);
+      this.timers[key] = setTimeout(() => {
+        this.timers[key] = null;
+        Promise.resolve().then(fn).finally(() => mark(-1));
+      }, ms);
     }
 
     ctx() {

@@ -117,6 +117,22 @@
       renderValue(rest, 1));
   }
 
+  /** A memory retrieval: the query, then one row per memory with its score parts. */
+  function retrieved(d) {
+    const ids = Array.isArray(d.ids) ? d.ids : null;
+    const parts = d.parts && typeof d.parts === "object" ? d.parts : null;
+    const names = parts ? Object.keys(parts).filter((k) => Array.isArray(parts[k]) && ids && parts[k].length === ids.length) : [];
+    if (!ids || !names.length) return renderValue(d);
+    const rest = Object.assign({}, d);
+    delete rest.ids;
+    delete rest.parts;
+    const table = h("table", { class: "retrieved" },
+      h("thead", null, h("tr", null, h("th", null, "memory"), names.map((n) => h("th", { class: "num" }, n)))),
+      h("tbody", null, ids.map((id, i) => h("tr", { dataset: { id: String(id) } }, h("td", { class: "mono" }, String(id)),
+        names.map((n) => h("td", { class: "num" }, brief(parts[n][i], 12)))))));
+    return h("div", { class: "memory-retrieved" }, renderValue(rest), h("div", { class: "muted small" }, "retrieved, with score parts"), table);
+  }
+
   /** One event as a card: header line, and its data as a tree. */
   function eventCard(ev, opts) {
     opts = opts || {};
@@ -132,7 +148,8 @@
     if (ev.witnesses && ev.witnesses.length) {
       append(body, [h("div", { class: "muted small" }, "witnesses: " + brief(ev.witnesses.join(", "), 200))]);
     }
-    append(body, [ev.kind === "model.call" ? modelCall(ev.data || {}) : renderValue(ev.data || {})]);
+    const d = ev.data || {};
+    append(body, [ev.kind === "model.call" ? modelCall(d) : ev.kind === "memory.retrieved" ? retrieved(d) : renderValue(d)]);
     return h("div", { class: "event-card", dataset: { seq: String(ev.seq) } }, head, body, opts.footer || null);
   }
 

@@ -56,7 +56,7 @@
 
   function ladder(ctx, lot, cursor) {
     const { svg } = ctx;
-    const W = 640, H = 300, L = 70, R = 120, T = 14, B = 26;
+    const W = 640, H = 300, L = 50, R = 130, T = 14, B = 26;
     const evs = lot.events;
     const t0 = lot.open.t;
     const tEnd = Math.max(t0 + 1e-9, ...evs.map((e) => e.t));
@@ -98,12 +98,14 @@
       g.append(svg("path", { d: dpath, class: "ask" }));
     }
     // private values (the truth) as coloured ticks on the right
-    for (const [bidder, v] of Object.entries(lot.values || {})) {
-      if (typeof v !== "number") continue;
+    const labels = Object.entries(lot.values || {}).filter(([, v]) => typeof v === "number")
+      .map(([bidder, v]) => ({ bidder, v, at: y(v) })).sort((a, b) => a.at - b.at);
+    labels.forEach((l, i) => { if (i && l.at - labels[i - 1].at < 10) l.at = labels[i - 1].at + 10; });
+    for (const { bidder, v, at } of labels) {
       const c = colorOf(bidder);
       g.append(svg("line", { x1: W - R + 2, x2: W - R + 18, y1: y(v), y2: y(v), stroke: c, class: "value" },
         svg("title", { text: `${bidder}'s private value ${money(ctx, v)}` })),
-      svg("text", { x: W - R + 21, y: y(v) + 3, class: "lbl", text: bidder }));
+      svg("text", { x: W - R + 21, y: at + 3, class: "lbl", text: `${bidder} ${compact(v)}` }));
     }
     for (const e of evs) {
       const d = e.data || {};
@@ -192,19 +194,21 @@
       let current = state.lots[0];
       for (const lot of state.lots) if (lot.open.seq <= cursor.seq) current = lot;
       const it = current.itemData;
-      ctx.append(root, [
-        h("div", { class: "lot-head" }, h("strong", null, `Lot ${current.lot}: ${current.item}`),
-          ` · ${current.format} · starting price ${money(ctx, it.starting_price)}`,
-          current.reserve ? ` · reserve ${money(ctx, current.reserve)}` : ""),
-        ladder(ctx, current, cursor),
-        h("div", { class: "legend" }, Object.keys(current.values || {}).map((b) => {
-          const sw = h("span", { class: "sw" });
-          sw.style.background = colorOf(b);
-          return h("span", null, sw, b);
-        })),
-        h("h3", null, "Bids"), bidsTable(ctx, current, cursor),
-        h("h3", null, "Lots"), lotsTable(ctx, current, cursor),
-        state.capped ? h("p", { class: "muted small" }, `showing the first ${LIMIT} auction events`) : null]);
+      ctx.append(root, [h("div", { class: "auction-layout" },
+        h("div", null,
+          h("div", { class: "lot-head" }, h("strong", null, `Lot ${current.lot}: ${current.item}`),
+            ` · ${current.format} · starting price ${money(ctx, it.starting_price)}`,
+            current.reserve ? ` · reserve ${money(ctx, current.reserve)}` : ""),
+          ladder(ctx, current, cursor),
+          h("div", { class: "legend" }, Object.keys(current.values || {}).map((b) => {
+            const sw = h("span", { class: "sw" });
+            sw.style.background = colorOf(b);
+            return h("span", null, sw, b);
+          }))),
+        h("div", null,
+          h("h3", null, "Bids"), bidsTable(ctx, current, cursor),
+          h("h3", null, "Lots"), lotsTable(ctx, current, cursor),
+          state.capped ? h("p", { class: "muted small" }, `showing the first ${LIMIT} auction events`) : null))]);
     },
 
     /** The truth behind a belief: a rival's private value of an item (profiler beliefs). */
