@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field, field_validator
-
 from simworld.agents.brains import RuleBrain
+
 from simworld.models.spec import ModelSpec
 from simworld.scenario import ScenarioConfig
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from itertools import pairwise
 from typing import Any, TypedDict
 
 from pydantic import ValidationError
-
 from simworld.agents.prompts import PromptFormatter, action_schema, extract_json, memory_line, public_context
+
 from simworld.decisions import DecisionRequest
 from simworld.models.types import CacheMiss, ChatRequest, ModelError
 from simworld.rng import stable_hash
@@ -141,7 +142,7 @@ def build_graph(nodes: dict[str, Node], order: list[str]) -> Any:
     for name in order:
         graph.add_node(name, nodes[name])
     graph.add_edge(START, order[0])
-    for a, b in zip(order, order[1:]):
+    for a, b in pairwise(order):
         graph.add_edge(a, b)
     graph.add_edge(order[-1], END)
     return graph.compile()

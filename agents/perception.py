@@ -9,7 +9,7 @@ class Perception:
     """Every witnessed event becomes an observation, up to ``attention`` observations per simulated
     instant; the rest are missed (and the agent logs what it missed as ``agent.perceived``)."""
 
-    __slots__ = ("attention", "_t", "_taken")
+    __slots__ = ("_t", "_taken", "attention")
 
     def __init__(self, attention: int | None = None) -> None:
         self.attention = attention

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simworld.errors import BadInput, describe_validation_error
-from simworld.files import read_records
+from simworld.files import load_models
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -84,30 +84,16 @@ def load_personas(
     Errors come back as one :class:`BadInput` naming the file, the record and the field.
     """
     path = Path(path)
-    personas: list[Persona] = []
-    seen: set[str] = set()
-    for label, rec in read_records(path, "personas"):
-        if not isinstance(rec, dict):
-            raise BadInput(str(path), "a persona must be a mapping", label)
-        who = f"{label} (id {rec['id']!r})" if isinstance(rec.get("id"), str) else label
-        try:
-            persona = Persona.model_validate(rec)
-        except ValidationError as err:
-            field, problem = describe_validation_error(err)
-            raise BadInput(str(path), problem, f"{who}.{field}") from None
+
+    def check_roles(persona: Persona, who: str) -> None:
         for role_name, model in (roles or {}).items():
             try:
                 persona.role(role_name, model)
             except ValidationError as err:
                 field, problem = describe_validation_error(err)
                 raise BadInput(str(path), problem, f"{who}.roles.{role_name}.{field}") from None
-        if persona.id in seen:
-            raise BadInput(str(path), f"duplicate persona id {persona.id!r}", label)
-        seen.add(persona.id)
-        personas.append(persona)
-    if not personas:
-        raise BadInput(str(path), "the file holds no personas")
-    return personas
+
+    return load_models(path, "personas", Persona, "persona", check_roles)
 
 
 def save_personas(personas: list[Persona], path: str | Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from simworld.decisions import DecisionRequest
 
-_JSON_BLOCK = re.compile(r"\{.*\}", re.S)
+_JSON_BLOCK = re.compile(r"\{.*\}", re.DOTALL)
 
 
 def memory_line(m: Any) -> str:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import simpy
 from pydantic import BaseModel
+from simworld.agents import Agent, Persona, RuleBrain
 
 import simworld as sw
-from simworld.agents import Agent, Persona, RuleBrain
 from simworld.decisions import DecisionRequest
 from simworld.runlog import RunWriter
 from simworld.world import World

@@ -2,9 +2,11 @@
 
 Writes the run with the real RunWriter (same line format as any run), then measures in this process:
 - baselines: reading every line (``for line in f``) and JSON-parsing every line (orjson);
-- the index build (one process, and the default: worker processes for a large file);
+- the index build (one process, and the default: worker processes for a large file), in wall-clock and,
+  for one process, CPU seconds (steadier than wall-clock on a busy machine);
 - time to first page: from opening the run directory (index build included) to the first page of
   events received over HTTP, plus the meta answer the page asks for first;
+- time to first page when reopening with the index cache (what a second ``simworld replay`` pays);
 - warm request latencies while scrubbing (pages of filtered events, an agent's beliefs and memory).
 
 Prints one JSON object of figures, with ratios to the baselines, as its last line.
@@ -17,6 +19,7 @@ import argparse
 import gc
 import http.client
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -76,14 +79,15 @@ def baseline_lines(events: Path) -> float:
     return time.perf_counter() - start
 
 
-def baseline_json(events: Path) -> float:
+def baseline_json(events: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds to JSON-parse every line."""
     loads = orjson.loads
     gc.disable()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with open(events, "rb") as fh:
         for line in fh:
             loads(line)
-    took = time.perf_counter() - start
+    took = time.perf_counter() - start, time.process_time() - cpu
     gc.enable()
     return took
 
@@ -98,14 +102,15 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[float, bytes]:
     return time.perf_counter() - start, body
 
 
-def open_and_serve(run: Path, workers: int | None) -> dict[str, Any]:
+def open_and_serve(run: Path, workers: int | None, cache: bool = False) -> dict[str, Any]:
     """Open the run like ``simworld replay`` does and fetch what the page fetches first."""
     from simworld.viewer.run import RunView
+    from simworld.viewer.scan import default_workers
     from simworld.viewer.server import ReplayServer
 
-    start = time.perf_counter()
-    view = RunView(run, workers=workers)
-    indexed = time.perf_counter() - start
+    start, cpu = time.perf_counter(), time.process_time()
+    view = RunView(run, workers=workers, cache=cache)
+    indexed, indexed_cpu = time.perf_counter() - start, time.process_time() - cpu
     server = ReplayServer(view, "127.0.0.1", 0)
     server.start_background()
     host, port = server.server_address[:2]
@@ -134,7 +139,9 @@ def open_and_serve(run: Path, workers: int | None) -> dict[str, Any]:
         server.shutdown()
         server.server_close()
     out = {
+        "workers": workers or default_workers(run / "events.jsonl"),
         "index_build_s": round(indexed, 3),
+        "index_build_cpu_s": round(indexed_cpu, 3),  # this process only (workers not counted)
         "meta_s": round(meta_s, 4),
         "first_page_request_s": round(page_s, 4),
         "open_to_first_page_s": round(first_page, 3),
@@ -163,14 +170,21 @@ def main() -> None:
         size = events.stat().st_size
         print(f"wrote {n:,} events ({size / 2**20:.0f} MiB) in {gen_s:.1f} s", file=sys.stderr)
         lines_s = baseline_lines(events)
-        json_s = baseline_json(events)
+        json_s, json_cpu = baseline_json(events)
         print(f"baselines: read lines {lines_s:.2f} s, json-parse every line {json_s:.2f} s", file=sys.stderr)
         one = open_and_serve(run, workers=1)
         print(f"one process: index {one['index_build_s']:.2f} s, first page {one['open_to_first_page_s']:.2f} s",
               file=sys.stderr)
-        default = open_and_serve(run, workers=None)
-        print(f"default: index {default['index_build_s']:.2f} s, first page {default['open_to_first_page_s']:.2f} s",
+        two = open_and_serve(run, workers=2)
+        print(f"two workers: index {two['index_build_s']:.2f} s, first page {two['open_to_first_page_s']:.2f} s",
               file=sys.stderr)
+        default = open_and_serve(run, workers=None)
+        print(f"default ({default['workers']} process(es)): index {default['index_build_s']:.2f} s, "
+              f"first page {default['open_to_first_page_s']:.2f} s", file=sys.stderr)
+        os.environ["SIMWORLD_CACHE_DIR"] = str(Path(tmp) / "cache")
+        open_and_serve(run, workers=None, cache=True)  # scans and stores the columns
+        reopen = open_and_serve(run, workers=None, cache=True)
+        print(f"reopened from the index cache: first page {reopen['open_to_first_page_s']:.2f} s", file=sys.stderr)
     figures: dict[str, Any] = {
         "benchmark": "viewer",
         "events": n,
@@ -178,16 +192,23 @@ def main() -> None:
         "generate_s": round(gen_s, 2),
         "baseline_read_lines_s": round(lines_s, 3),
         "baseline_json_parse_s": round(json_s, 3),
+        "baseline_json_parse_cpu_s": round(json_cpu, 3),
         "index_build_1proc_s": one["index_build_s"],
+        "index_build_1proc_cpu_s": one["index_build_cpu_s"],
+        "index_build_2workers_s": two["index_build_s"],
+        "default_workers": default["workers"],
         "index_build_s": default["index_build_s"],
         "open_to_first_page_1proc_s": one["open_to_first_page_s"],
         "open_to_first_page_s": default["open_to_first_page_s"],
+        "reopen_cached_first_page_s": reopen["open_to_first_page_s"],
         "first_page_request_ms": round(1000 * default["first_page_request_s"], 2),
         "meta_ms": round(1000 * default["meta_s"], 2),
         "memory_at_end_ms": round(1000 * default["memory_at_end_s"], 1),
         **{k: v for k, v in default.items() if k.endswith("_median_ms")},
         "ratio_index_vs_json_parse": round(default["index_build_s"] / json_s, 2),
+        "ratio_index_2workers_vs_1proc": round(two["index_build_s"] / one["index_build_s"], 2),
         "ratio_index_1proc_vs_json_parse": round(one["index_build_s"] / json_s, 2),
+        "ratio_index_1proc_cpu_vs_json_parse_cpu": round(one["index_build_cpu_s"] / json_cpu, 2),
         "ratio_index_vs_read_lines": round(default["index_build_s"] / lines_s, 2),
         "ratio_first_page_vs_json_parse": round(default["open_to_first_page_s"] / json_s, 2),
     }

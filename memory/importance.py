@@ -21,7 +21,12 @@ _SOCIAL = ("message", "said", "chat", "reply", "talk")
 
 
 class ImportanceScorer(Protocol):
-    """Scores observations at intake and memories a brain writes."""
+    """Scores observations at intake and memories a brain writes.
+
+    A scorer may also offer ``constant(kind, own) -> float | None``: the importance that every
+    observation of ``kind`` has (by the agent itself when ``own``), or None when it depends on the
+    event. The stream then caches it and skips the call for such observations.
+    """
 
     def score(self, event: Any) -> float: ...
 
@@ -105,6 +110,12 @@ class RuleImportance:
 
     def score_written(self, kind: str, text: str) -> float:
         return float(self.cfg.written.get(kind, self.cfg.default))
+
+    def constant(self, kind: str, own: bool) -> float | None:
+        if kind in self._surprise:
+            return None
+        imp = self.base(kind) + (self.cfg.self_bonus if own else 0.0)
+        return min(_MAX, imp)
 
     def base(self, kind: str) -> float:
         """The per-kind part (cached): what a routine observation of ``kind`` by someone else scores."""

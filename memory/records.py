@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -103,3 +104,16 @@ class Retrieved(NamedTuple):
     def parts(self) -> dict[str, float]:
         return {"recency": self.recency, "importance": self.importance, "relevance": self.relevance,
                 "total": self.total}
+
+
+@dataclass(slots=True, frozen=True)
+class Written:
+    """A memory that is not an observation (reflection, plan, note): kept as it was written."""
+
+    id: str
+    kind: str
+    text: str
+    importance: float
+    t: float
+    evidence: tuple[str, ...] = ()
+    metadata: dict[str, Any] | None = None

@@ -1,7 +1,7 @@
 """The memory stream: everything an agent perceived or thought, scored and retrieved on demand.
 
 Intake is the hot path (every witness of every world event), so ``observe`` only scores importance
-(a cached per-kind value) and appends to three columns; nothing is embedded, formatted or logged.
+(usually a cached per-kind value) and appends to two columns; nothing is embedded, formatted or logged.
 Records are built, texts rendered and vectors computed lazily: all pending memories are embedded in
 one batch at the first retrieval after they arrived, then kept in the store.
 
@@ -17,22 +17,14 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from simworld.memory import scoring
-from simworld.memory.config import MemoryConfig, ScoringWeights
+from simworld.memory.config import MemoryConfig
 from simworld.memory.importance import ImportanceScorer, RuleImportance
-from simworld.memory.records import (
-    MESSAGE,
-    OBSERVATION,
-    OTHER_PREFIX,
-    WRITTEN_PREFIX,
-    MemoryRecord,
-    Retrieved,
-)
+from simworld.memory.records import MESSAGE, OBSERVATION, OTHER_PREFIX, WRITTEN_PREFIX, MemoryRecord, Written
 from simworld.memory.reflection import Reflector, RuleReflector, Window
+from simworld.memory.retrieval import Retrieval
 from simworld.memory.stores import VectorStore
 
 if TYPE_CHECKING:
@@ -40,23 +32,8 @@ if TYPE_CHECKING:
 
     from simworld.world import World
 
-_ROUND = 6
 
-
-@dataclass(slots=True, frozen=True)
-class Written:
-    """A memory that is not an observation (reflection, plan, note): kept as it was written."""
-
-    id: str
-    kind: str
-    text: str
-    importance: float
-    t: float
-    evidence: tuple[str, ...] = ()
-    metadata: dict[str, Any] | None = None
-
-
-class MemoryStream:
+class MemoryStream(Retrieval):
     """An agent's memory stream (Generative Agents): observe, write, retrieve, reflect.
 
     Give it a :class:`~simworld.memory.MemorySystem` to share an embedder and caches with the other
@@ -73,6 +50,8 @@ class MemoryStream:
         "_imp",
         "_imp_np",
         "_index",
+        "_others",
+        "_own",
         "_score",
         "_short",
         "_since",
@@ -113,6 +92,8 @@ class MemoryStream:
         self.reflector = reflector if reflector is not None else RuleReflector(cfg.reflection.evidence)
         self._store = store
         self._score = self.scorer.score
+        self._own: dict[str, float] = {}  # kind -> importance, for kinds the scorer says are constant
+        self._others: dict[str, float] = {}
         # columns, one entry per memory, in the order formed
         self._src: list[Any] = []  # the observed event, or a Written
         self._imp = array("d")
@@ -143,6 +124,8 @@ class MemoryStream:
             self.owner = owner
             if isinstance(self.scorer, RuleImportance):
                 self.scorer.owner = owner
+            self._own.clear()
+            self._others.clear()
         if self.system is None:
             from simworld.memory.system import MemorySystem
 
@@ -165,7 +148,9 @@ class MemoryStream:
     # -- intake -------------------------------------------------------------------------------
     def observe(self, obs: Any) -> None:
         """Take in one observation (a perceived world event). O(1): score, append, maybe reflect."""
-        imp = self._score(obs)
+        imp = (self._own if obs.agent == self.owner else self._others).get(obs.kind)
+        if imp is None:
+            imp = self._score_and_learn(obs)
         self._src.append(obs)
         self._imp.append(imp)
         if self._short is not None:
@@ -174,6 +159,16 @@ class MemoryStream:
         self._since = since
         if since >= self._threshold:
             self._reflect(obs)
+
+    def _score_and_learn(self, obs: Any) -> float:
+        """Score through the scorer; remember the result per kind when the scorer says it is constant."""
+        imp = self._score(obs)
+        constant = getattr(self.scorer, "constant", None)
+        if constant is not None:
+            fixed = constant(obs.kind, obs.agent is not None and obs.agent == self.owner)
+            if fixed is not None:
+                (self._own if obs.agent == self.owner else self._others)[obs.kind] = fixed
+        return imp
 
     def write(
         self,
@@ -356,122 +351,3 @@ class MemoryStream:
             self._aligned = False
         store.add(self._ids[s:n], vectors)
         self._synced = n
-
-    # -- retrieval ----------------------------------------------------------------------------
-    def retrieve(
-        self,
-        query: str | None = None,
-        k: int = 5,
-        *,
-        kinds: Sequence[str] | None = None,
-        weights: ScoringWeights | None = None,
-        now: float | None = None,
-        causes: Sequence[int] = (),
-        query_vector: np.ndarray | None = None,
-    ) -> list[Retrieved]:
-        """The ``k`` memories with the highest weighted recency + importance + relevance to ``query``.
-
-        Returns each with its score parts, marks them accessed now, and logs ``memory.retrieved``.
-        Without a query, relevance is left out (0 for every memory). ``query_vector`` skips embedding
-        the query (e.g. to ask with an item's vector); ``query`` is then only logged.
-        """
-        self.sync()
-        qv = query_vector
-        if qv is None and query:
-            qv = self._sys().embed_queries([query])[0]
-        return self._retrieve_synced(query, qv, k, kinds, weights, now, causes)
-
-    def _retrieve_synced(
-        self,
-        query: str | None,
-        qv: np.ndarray | None,
-        k: int,
-        kinds: Sequence[str] | None,
-        weights: ScoringWeights | None,
-        now: float | None,
-        causes: Sequence[int],
-    ) -> list[Retrieved]:
-        cfg = self.config
-        w = weights or cfg.weights
-        n = self._synced
-        if now is None:
-            now = self._now()
-        cand = self._eligible(n, kinds)
-        rec = scoring.normalise("recency", scoring.recency(self._access[cand], now, cfg.decay, cfg.decay_unit),
-                                cfg.normalize)
-        imp = scoring.normalise("importance", scoring.importance(self._imp_np[cand]), cfg.normalize)
-        if qv is not None and len(cand):
-            pos, sims = self._relevance(qv, cand, w.recency * rec + w.importance * imp)
-            if pos is not None:
-                cand, rec, imp = cand[pos], rec[pos], imp[pos]
-            rel = scoring.normalise("relevance", scoring.relevance(sims.astype(np.float64)), cfg.normalize)
-        else:
-            rel = np.zeros(len(cand))
-        total = scoring.combine(rec, imp, rel, w)
-        pick = scoring.top_k(total, k, prefer_late=True)
-        chosen = cand[pick]
-        self._access[chosen] = now
-        return self._deliver(query, k, chosen, np.stack([rec[pick], imp[pick], rel[pick], total[pick]]), w, causes)
-
-    def _now(self) -> float:
-        """Simulated now: the world's clock, or (unbound) the time of the latest memory."""
-        return self.world.now if self.world is not None else (float(self._src[-1].t) if self._src else 0.0)
-
-    def _deliver(self, query: str | None, k: int, chosen: np.ndarray, parts: np.ndarray, w: ScoringWeights,
-                 causes: Sequence[int]) -> list[Retrieved]:
-        """Build the results (parts rounded as logged) and log ``memory.retrieved``."""
-        r4 = np.round(parts, _ROUND).tolist()
-        out = [Retrieved(self.record(i), *p) for i, p in zip(chosen.tolist(), zip(*r4))]
-        if self.world is not None:
-            self.world.log(
-                "memory.retrieved",
-                {
-                    "query": query, "k": k, "ids": [r.id for r in out],
-                    "parts": dict(zip(("recency", "importance", "relevance", "total"), r4)),
-                    "weights": w.model_dump(),
-                },
-                agent=self.owner,
-                causes=causes,
-            )
-        return out
-
-    def _eligible(self, n: int, kinds: Sequence[str] | None) -> np.ndarray:
-        """Indices of the memories a retrieval may return (not forgotten, of the asked kinds)."""
-        if kinds is None and not self._forgotten.count(1):
-            return np.arange(n)
-        ok = np.ones(n, dtype=bool)
-        if self._forgotten.count(1):
-            ok[: len(self._forgotten)] &= np.frombuffer(bytes(self._forgotten[:n]), dtype=np.uint8) == 0
-        if kinds is not None:
-            wanted = set(kinds)
-            ok &= np.fromiter((self.record_kind(i) in wanted for i in range(n)), dtype=bool, count=n)
-        return np.arange(n) if ok.all() else np.flatnonzero(ok)
-
-    def record_kind(self, i: int) -> str:
-        src = self._src[i]
-        if isinstance(src, Written):
-            return src.kind
-        return MESSAGE if src.kind == "message.sent" else OBSERVATION
-
-    def _relevance(self, qv: np.ndarray, cand: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """Cosine similarity to the query for the candidates: every eligible memory with an aligned
-        exhaustive store (positions None); otherwise the positions of the store's ``config.candidates``
-        nearest plus as many ranked by ``prior`` (weighted recency + importance), whose similarities
-        come from their stored vectors. Recency and importance stay normalised over every eligible
-        memory; relevance is normalised over the candidates."""
-        store = self.store
-        if store.exhaustive and self._aligned:
-            return None, store.similarities(qv)[cand]  # type: ignore[attr-defined]
-        c = self.config.candidates
-        hits = store.search(qv, c)
-        index = self.index
-        known = {index[m]: float(x) for m, x in zip(hits.ids, hits.scores) if m in index}
-        near = np.fromiter(known, dtype=np.int64, count=len(known))
-        at = np.searchsorted(cand, near)
-        ok = (at < len(cand)) & (cand[np.minimum(at, len(cand) - 1)] == near)
-        pos = np.union1d(scoring.top_k(prior, c, prefer_late=True), at[ok])
-        missing = [int(i) for i in cand[pos] if int(i) not in known]
-        if missing:
-            sims = store.vectors([self._ids[i] for i in missing]) @ np.asarray(qv, dtype=np.float32)
-            known.update(zip(missing, sims.tolist()))
-        return pos, np.array([known[int(i)] for i in cand[pos]])

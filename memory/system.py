@@ -15,10 +15,10 @@ from simworld.memory.batch import retrieve_batch
 from simworld.memory.config import MemoryConfig
 from simworld.memory.embedders import Embedder, make_embedder
 from simworld.memory.importance import KindTable
-from simworld.memory.records import Retrieved
+from simworld.memory.records import Retrieved, Written
 from simworld.memory.simple import ListMemory
 from simworld.memory.stores import NumpyStore, VectorStore
-from simworld.memory.stream import MemoryStream, Written
+from simworld.memory.stream import MemoryStream
 from simworld.memory.text import Renderer, describe_event
 
 from simworld.errors import from_validation

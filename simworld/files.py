@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from simworld.errors import BadInput
+from simworld.errors import BadInput, describe_validation_error
 
 
 def yaml_error(source: str, err: yaml.YAMLError, columns: bool = False) -> BadInput:
@@ -62,3 +64,36 @@ def read_records(path: Path, list_key: str) -> list[tuple[str, Any]]:
     if not isinstance(doc, list):
         raise BadInput(str(path), f"expected a list of {list_key} (or a mapping with a '{list_key}' list)")
     return [(f"{list_key}[{i}]", rec) for i, rec in enumerate(doc)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_models(
+    path: Path, list_key: str, model: type[M], noun: str,
+    check: Callable[[M, str], None] | None = None,
+) -> list[M]:
+    """Records validated as ``model``, ids unique. Errors name the file, the record (with its id) and the
+    field. ``check(instance, where)`` may validate more (raising BadInput) for each record."""
+    out: list[M] = []
+    seen: set[str] = set()
+    for label, rec in read_records(path, list_key):
+        if not isinstance(rec, dict):
+            raise BadInput(str(path), f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} must be a mapping", label)
+        who = f"{label} (id {rec['id']!r})" if isinstance(rec.get("id"), str) else label
+        try:
+            item = model.model_validate(rec)
+        except ValidationError as err:
+            field, problem = describe_validation_error(err)
+            raise BadInput(str(path), problem, f"{who}.{field}") from None
+        if check is not None:
+            check(item, who)
+        item_id = getattr(item, "id", None)
+        if item_id is not None:
+            if item_id in seen:
+                raise BadInput(str(path), f"duplicate {noun} id {item_id!r}", label)
+            seen.add(item_id)
+        out.append(item)
+    if not out:
+        raise BadInput(str(path), f"the file holds no {list_key}")
+    return out

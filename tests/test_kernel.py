@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pydantic import BaseModel
+from simworld.agents import Agent, Persona, RuleBrain
 
 import simworld as sw
-from simworld.agents import Agent, Persona, RuleBrain
 from simworld.decisions import DecisionRequest, InvalidAction
 from simworld.rng import Streams
 from simworld.runlog import RunWriter, load_run

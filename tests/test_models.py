@@ -8,13 +8,13 @@ import time
 from collections import Counter
 
 import pytest
-from pydantic import BaseModel
+from openai_server import ScriptedServer
+from pydantic import BaseModel, Field
 
 import simworld as sw
 from simworld.models.langchain_client import TransientError
 from simworld.models.types import ChatRequest, ChatResponse, ModelError
 from simworld.models.wrappers import Budget, Cache, Retry
-from openai_server import ScriptedServer
 
 
 def llm_overrides(srv: ScriptedServer, tmp_path, **model):
@@ -115,14 +115,14 @@ class Secrets(sw.Scenario):
     name = "secrets"
 
     class Config(sw.ScenarioConfig):
-        model: dict = {}
+        model: dict = Field(default_factory=dict)
 
     def setup(self, world):
         from simworld.agents import Agent, Persona
         from simworld.agents.brain_config import BrainFactory, BrainSettings
 
         brains = BrainFactory(world, BrainSettings(brain="llm", model=self.config.model))
-        fallback = lambda *a: Note(guess="none")  # noqa: E731
+        fallback = lambda *a: Note(guess="none")
         self.agents = [world.add_agent(Agent(Persona(id=i, name=i.upper()), brains.make("llm", fallback, "none")))
                        for i in ("a", "b")]
 

@@ -305,3 +305,29 @@ def test_export_refuses_a_run_too_large_for_one_page(monkeypatch: pytest.MonkeyP
     with pytest.raises(BadInput, match="too large to export"):
         export.export_html(auction, tmp_path / "big.html")
     assert not (tmp_path / "big.html").exists()
+
+
+def test_index_cache_reopens_a_log_and_notices_a_change(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         auction: Path) -> None:
+    import shutil
+
+    from simworld.viewer import cache
+
+    monkeypatch.setenv("SIMWORLD_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "MIN_BYTES", 0)
+    run = tmp_path / "run"
+    shutil.copytree(auction, run)
+    first = RunIndex(run / "events.jsonl", cache=True)
+    again = RunIndex(run / "events.jsonl", cache=True)
+    assert not first.cached and again.cached
+    for name in ("offsets", "lengths", "seq", "t", "kind", "agent", "wset"):
+        assert np.array_equal(getattr(first.cols, name), getattr(again.cols, name))
+    assert (again.cols.kinds, again.cols.agents, again.cols.wsets) == (first.cols.kinds, first.cols.agents,
+                                                                       first.cols.wsets)
+    with open(run / "events.jsonl", "ab") as fh:  # the run goes on: the log grows
+        fh.write(dumps({"seq": first.n, "t": 999.0, "kind": "x.late", "agent": None, "witnesses": [],
+                        "causes": [], "data": {}}) + b"\n")
+    grown = RunIndex(run / "events.jsonl", cache=True)
+    assert not grown.cached and grown.n == first.n + 1
+    monkeypatch.setenv("SIMWORLD_CACHE_DIR", "off")
+    assert not RunIndex(run / "events.jsonl", cache=True).cached

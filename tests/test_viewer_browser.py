@@ -350,10 +350,11 @@ def test_a_custom_scenario_registers_its_own_panel(page: Page, tmp_path: Path) -
 @pytest.mark.slow
 def test_causes_of_a_model_decision_show_the_retrieval_and_the_full_prompt(page: Page, tmp_path: Path) -> None:
     pytest.importorskip("langchain_openai", reason="model brains need the llm extra")
-    import simworld as sw
+    from concurrent.futures import ThreadPoolExecutor
+
     from openai_server import ScriptedServer
 
-    from concurrent.futures import ThreadPoolExecutor
+    import simworld as sw
 
     with ScriptedServer() as srv, ThreadPoolExecutor(1) as pool:
         spec = {"base_url": srv.base_url, "model": "scripted", "api_key_env": None,

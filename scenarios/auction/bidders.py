@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,7 @@ class BidderRole(BaseModel):
     overestimate: float = Field(default=0.0, ge=-0.5, le=1.0, description="tendency to overvalue houses")
     preferences: Preferences = Field(default_factory=Preferences)
     strategy: str | None = Field(default=None, description="a policy name; overrides the config's strategy")
+    brain: Literal["rule", "llm", "local"] | None = Field(default=None, description="overrides the config's brain")
 
 
 def sample_bidder_role(persona: Persona, draws: dict[str, float], rng: np.random.Generator) -> dict[str, Any]:

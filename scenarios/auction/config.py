@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
+from simworld.agents.brain_config import BrainSettings
 from simworld.agents.population import PopulationSpec
 from simworld.memory import ImportanceConfig, MemoryConfig
 from simworld.scenarios.auction.strategies import policies
-
-from simworld.agents.brain_config import BrainSettings
 
 
 def auction_memory() -> MemoryConfig:

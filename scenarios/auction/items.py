@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from simworld.errors import BadInput, describe_validation_error
-from simworld.files import read_records
+from simworld.files import load_models
 
 LOCATIONS = ("city centre", "suburbs", "countryside")
 #: Price per square metre by location type (any currency).
@@ -69,20 +68,4 @@ def iid_lots(n: int) -> list[House]:
 
 
 def load_houses(path: Path) -> list[House]:
-    houses = []
-    seen: set[str] = set()
-    for label, rec in read_records(path, "items"):
-        if not isinstance(rec, dict):
-            raise BadInput(str(path), "an item must be a mapping", label)
-        try:
-            house = House.model_validate(rec)
-        except ValidationError as err:
-            field, problem = describe_validation_error(err)
-            raise BadInput(str(path), problem, f"{label}.{field}") from None
-        if house.id in seen:
-            raise BadInput(str(path), f"duplicate item id {house.id!r}", label)
-        seen.add(house.id)
-        houses.append(house)
-    if not houses:
-        raise BadInput(str(path), "the file holds no items")
-    return houses
+    return load_models(path, "items", House, "item")

@@ -91,7 +91,7 @@ class AuctionScenario(Scenario):
             role = persona.role("bidder", BidderRole)
             persona = persona.model_copy(update={"roles": {**persona.roles, "bidder": role.model_dump(mode="json")}})
             name = role.strategy or default_strategy
-            agent = Agent(persona, brains.make(kind, policies.create(name), name), memory=memory.stream(persona))
+            agent = Agent(persona, brains.make(role.brain or kind, policies.create(name), name), memory=memory.stream(persona))
             world.add_agent(agent)
             self.bidders.append(agent)
             self.roles[agent.id] = role

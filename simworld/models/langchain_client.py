@@ -67,7 +67,7 @@ class LangChainClient:
         t0 = time.perf_counter()
         try:
             msg = await self.chat_model.ainvoke(_to_messages(request.messages))
-        except Exception as err:  # noqa: BLE001 - classified for the retry wrapper
+        except Exception as err:
             raise classify(err) from err
         usage = getattr(msg, "usage_metadata", None) or {}
         content = msg.content if isinstance(msg.content, str) else str(msg.content)

@@ -41,7 +41,7 @@ class Timeout:
     async def complete(self, request: ChatRequest) -> ChatResponse:
         try:
             return await asyncio.wait_for(self.inner.complete(request), self.seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise TransientError(f"timed out after {self.seconds:g} s") from None
 
 

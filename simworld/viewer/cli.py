@@ -48,11 +48,10 @@ def replay(
     from simworld.viewer.server import _is_loopback
 
     start = time.perf_counter()
-    view = RunView(path, panel=panel_path)
+    view = RunView(path, panel=panel_path, cache=True)
     server = _bind(view, host, port)
-    click.echo(
-        f"simworld replay: {view.index.n:,} events indexed in {time.perf_counter() - start:.2f} s", err=True
-    )
+    how = "index read from the cache" if view.index.cached else "indexed"
+    click.echo(f"simworld replay: {view.index.n:,} events {how} in {time.perf_counter() - start:.2f} s", err=True)
     for warning in view.warnings:
         click.echo(f"simworld replay: warning: {warning}", err=True)
     if not _is_loopback(host):

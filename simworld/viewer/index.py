@@ -90,10 +90,11 @@ class Query:
 class RunIndex:
     """Columns of one ``events.jsonl`` plus the means to query them and read lines back."""
 
-    def __init__(self, path: str | Path, workers: int | None = None) -> None:
+    def __init__(self, path: str | Path, workers: int | None = None, cache: bool = False) -> None:
+        """Scan ``path`` (``cache``: reuse or store the columns in the user's cache folder)."""
         self.path = Path(path)
         start = time.perf_counter()
-        self.cols: Columns = scan(self.path, workers)
+        self.cols: Columns = self._columns(workers, cache)
         c = self.cols
         self.n = len(c.seq)
         self.size = os.path.getsize(self.path)
@@ -106,6 +107,20 @@ class RunIndex:
         self._perceived: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self.build_seconds = time.perf_counter() - start
+
+    def _columns(self, workers: int | None, cache: bool) -> Columns:
+        from simworld.viewer import cache as columns_cache
+
+        self.cached = False
+        if not cache or os.path.getsize(self.path) < columns_cache.MIN_BYTES:
+            return scan(self.path, workers)
+        cols = columns_cache.load(self.path)
+        if cols is not None:
+            self.cached = True
+            return cols
+        cols = scan(self.path, workers)
+        columns_cache.save(self.path, cols)
+        return cols
 
     # -- facts ------------------------------------------------------------------------------------
     def kind_counts(self) -> dict[str, int]:

@@ -94,9 +94,11 @@ def _rebuild_memory() -> Any:
 class RunView:
     """The read-only view of one run directory that the server and the export page answer from."""
 
-    def __init__(self, path: str | Path, panel: Path | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, panel: Path | None = None, workers: int | None = None, cache: bool = False
+    ) -> None:
         self.path = Path(path)
-        self.index = RunIndex(self.path / EVENTS, workers)
+        self.index = RunIndex(self.path / EVENTS, workers, cache)
         manifest, warn = _read_json(self.path / MANIFEST)
         self.warnings: list[str] = [warn] if warn else []
         if manifest is None and warn is None:

@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-#: Files larger than this are scanned by several processes (spawning one costs ~0.2 s).
+#: Files larger than this are scanned by several processes (spawning one costs ~0.2 s) ...
 PARALLEL_BYTES = 48 << 20
+#: ... on a machine with at least this many CPUs.
+PARALLEL_MIN_CPUS = 4
 #: Problems beyond this many are counted, not listed.
 MAX_LISTED_PROBLEMS = 20
 
@@ -223,16 +225,24 @@ def merge(parts: Sequence[Columns]) -> Columns:
     )
 
 
+def default_workers(path: str | Path) -> int:
+    """Processes to scan ``path`` with: up to 4 for a large file on a machine with 4 or more CPUs, else 1
+    (on 2 shared cores, workers measured no faster than one process: see benchmarks/viewer.py)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if os.path.getsize(path) < PARALLEL_BYTES or cpus < PARALLEL_MIN_CPUS:
+        return 1
+    return min(cpus, 4)
+
+
 def scan(path: str | Path, workers: int | None = None) -> Columns:
-    """Scan a whole ``events.jsonl``; ``workers`` defaults to the CPU count (at most 4) for large files.
+    """Scan a whole ``events.jsonl`` with ``workers`` processes (default: :func:`default_workers`).
 
     Workers are plain ``python -m simworld.viewer.scan`` subprocesses (not multiprocessing, which would
     re-import the caller's main module); this process scans the first range itself.
     """
     path = str(path)
-    size = os.path.getsize(path)
     if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_BYTES else 1
+        workers = default_workers(path)
     cuts = split_points(path, max(1, workers))
     if len(cuts) <= 2:
         return scan_range(path)

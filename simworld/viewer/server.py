@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import mimetypes
 import posixpath
+import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +68,8 @@ class ReplayServer(ThreadingHTTPServer):
         self.view = view
         self.assets = static_files()
         self.loopback = _is_loopback(host)
+        if ":" in host:
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), ReplayHandler)
 
     @property
