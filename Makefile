@@ -27,8 +27,9 @@ install: $(STAMP)
 demo: $(CORE_STAMP)
 	@$(BIN)/simworld run auction --seed 7 --out runs > runs.last
 	@echo "run directory: $$(tail -n 1 runs.last)"
-	@echo "look at it:    $(BIN)/simworld analyze $$(tail -n 1 runs.last)"
-	@echo "read the log:  $(BIN)/python -c \"import simworld as sw; print(sw.load_run('$$(tail -n 1 runs.last)').to_pandas())\""
+	@echo "watch it:      $(BIN)/simworld replay $$(tail -n 1 runs.last)"
+	@echo "its metrics:   $(BIN)/simworld analyze $$(tail -n 1 runs.last)"
+	@echo "in Python:     import simworld as sw; log = sw.load_run('$$(tail -n 1 runs.last)')"
 	@rm -f runs.last
 
 test: install

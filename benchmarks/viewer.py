@@ -10,7 +10,8 @@ Writes the run with the real RunWriter (same line format as any run), then measu
 - warm request latencies while scrubbing (pages of filtered events, an agent's beliefs and memory).
 
 Prints one JSON object of figures, with ratios to the baselines, as its last line.
-``--quick`` uses 200,000 events (about 30 s on 2 cores).
+Baselines and the one-process figures are the best of 2 tries (3 with ``--quick``): the machine's cores are
+often shared. ``--quick`` uses 200,000 events (about 30 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 import orjson
 
 from simworld.runlog import RunWriter, dumps, write_json_atomic
+from simworld.viewer.scan import default_workers
 
 
 def write_run(path: Path, n: int, n_agents: int = 200, room: int = 10, seed: int = 0) -> None:
@@ -105,7 +107,6 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[float, bytes]:
 def open_and_serve(run: Path, workers: int | None, cache: bool = False) -> dict[str, Any]:
     """Open the run like ``simworld replay`` does and fetch what the page fetches first."""
     from simworld.viewer.run import RunView
-    from simworld.viewer.scan import default_workers
     from simworld.viewer.server import ReplayServer
 
     start, cpu = time.perf_counter(), time.process_time()
@@ -169,18 +170,19 @@ def main() -> None:
         events = run / "events.jsonl"
         size = events.stat().st_size
         print(f"wrote {n:,} events ({size / 2**20:.0f} MiB) in {gen_s:.1f} s", file=sys.stderr)
-        lines_s = baseline_lines(events)
-        json_s, json_cpu = baseline_json(events)
+        # Best of a few tries: this machine's cores are often shared with other jobs.
+        tries = 3 if args.quick else 2
+        lines_s = min(baseline_lines(events) for _ in range(tries))
+        json_s, json_cpu = min(baseline_json(events) for _ in range(tries))
         print(f"baselines: read lines {lines_s:.2f} s, json-parse every line {json_s:.2f} s", file=sys.stderr)
-        one = open_and_serve(run, workers=1)
+        one = min((open_and_serve(run, workers=1) for _ in range(tries)), key=lambda r: r["open_to_first_page_s"])
         print(f"one process: index {one['index_build_s']:.2f} s, first page {one['open_to_first_page_s']:.2f} s",
               file=sys.stderr)
         two = open_and_serve(run, workers=2)
         print(f"two workers: index {two['index_build_s']:.2f} s, first page {two['open_to_first_page_s']:.2f} s",
               file=sys.stderr)
-        default = open_and_serve(run, workers=None)
-        print(f"default ({default['workers']} process(es)): index {default['index_build_s']:.2f} s, "
-              f"first page {default['open_to_first_page_s']:.2f} s", file=sys.stderr)
+        default = one if default_workers(events) == 1 else open_and_serve(run, workers=None)
+        print(f"default: {default['workers']} process(es)", file=sys.stderr)
         os.environ["SIMWORLD_CACHE_DIR"] = str(Path(tmp) / "cache")
         open_and_serve(run, workers=None, cache=True)  # scans and stores the columns
         reopen = open_and_serve(run, workers=None, cache=True)
@@ -198,7 +200,6 @@ def main() -> None:
         "index_build_2workers_s": two["index_build_s"],
         "default_workers": default["workers"],
         "index_build_s": default["index_build_s"],
-        "open_to_first_page_1proc_s": one["open_to_first_page_s"],
         "open_to_first_page_s": default["open_to_first_page_s"],
         "reopen_cached_first_page_s": reopen["open_to_first_page_s"],
         "first_page_request_ms": round(1000 * default["first_page_request_s"], 2),
@@ -207,7 +208,6 @@ def main() -> None:
         **{k: v for k, v in default.items() if k.endswith("_median_ms")},
         "ratio_index_vs_json_parse": round(default["index_build_s"] / json_s, 2),
         "ratio_index_2workers_vs_1proc": round(two["index_build_s"] / one["index_build_s"], 2),
-        "ratio_index_1proc_vs_json_parse": round(one["index_build_s"] / json_s, 2),
         "ratio_index_1proc_cpu_vs_json_parse_cpu": round(one["index_build_cpu_s"] / json_cpu, 2),
         "ratio_index_vs_read_lines": round(default["index_build_s"] / lines_s, 2),
         "ratio_first_page_vs_json_parse": round(default["open_to_first_page_s"] / json_s, 2),

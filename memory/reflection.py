@@ -37,6 +37,7 @@ class Window:
     importance: list[float]
     now: float
     render: Callable[[Any], str]
+    numbers: Callable[[Any], tuple[tuple[str, float], ...]] | None = None
 
     def ids(self) -> list[str]:
         return [f"e{e.seq}" for e in self.events]
@@ -76,7 +77,7 @@ class RuleReflector:
             f"t={format_value(float(events[-1].t))}, mostly "
             + ", ".join(f"{k} ({n})" for k, n in common[:4]) + "."
         ]
-        stats = self._numbers(events)
+        stats = self._numbers(events, window.numbers)
         if stats:
             lines.append("Numbers seen: " + "; ".join(
                 f"{name} {format_value(lo)} to {format_value(hi)} (mean {format_value(mean)}, n={n})"
@@ -86,16 +87,21 @@ class RuleReflector:
                 "kinds": dict(common)}
         return [Reflection(" ".join(lines), round(max(imp[i] for i in top), 6), evidence, meta)]
 
-    def _numbers(self, events: Sequence[Any]) -> list[tuple[str, int, float, float, float]]:
+    def _numbers(self, events: Sequence[Any], numbers: Callable[[Any], tuple[tuple[str, float], ...]] | None
+                 ) -> list[tuple[str, int, float, float, float]]:
         """(field, count, min, max, mean) for the most common numeric top-level data fields."""
         values: dict[str, list[float]] = {}
+        fields = numbers or _numeric_fields
         for e in events:
-            for key, v in e.data.items():
-                if type(v) is float or type(v) is int:
-                    seen = values.get(key)
-                    if seen is None:
-                        values[key] = [v]
-                    else:
-                        seen.append(v)
+            for key, v in fields(e):
+                seen = values.get(key)
+                if seen is None:
+                    values[key] = [v]
+                else:
+                    seen.append(v)
         ranked = sorted(values.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: self.numeric_fields]
         return [(k, len(v), float(min(v)), float(max(v)), float(sum(v)) / len(v)) for k, v in ranked]
+
+
+def _numeric_fields(event: Any) -> tuple[tuple[str, float], ...]:
+    return tuple((k, v) for k, v in event.data.items() if type(v) is float or type(v) is int)

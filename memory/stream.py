@@ -162,13 +162,13 @@ class MemoryStream(Retrieval):
 
     def _score_and_learn(self, obs: Any) -> float:
         """Score through the scorer; remember the result per kind when the scorer says it is constant."""
-        imp = self._score(obs)
         constant = getattr(self.scorer, "constant", None)
         if constant is not None:
             fixed = constant(obs.kind, obs.agent is not None and obs.agent == self.owner)
             if fixed is not None:
                 (self._own if obs.agent == self.owner else self._others)[obs.kind] = fixed
-        return imp
+                return fixed
+        return self._score(obs)
 
     def write(
         self,
@@ -237,8 +237,9 @@ class MemoryStream(Retrieval):
             return  # due: wants_reflection() says so until a model brain calls add_reflection
         src, imp = self._src, self._imp
         idx = [i for i in range(self._window_start, len(src)) if not isinstance(src[i], Written)]
+        system = self._sys()
         window = Window(self.owner, [src[i] for i in idx], [imp[i] for i in idx], float(trigger.t),
-                        self._sys().text_of)
+                        system.text_of, system.numbers_of)
         self._since = 0.0
         for r in self.reflector.reflect(window):
             self.write("reflection", r.text, r.importance, r.evidence, r.metadata, causes=(trigger.seq,))

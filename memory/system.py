@@ -48,7 +48,7 @@ class MemorySystem:
         self._store_factory = store_factory
         self.kind_table = KindTable(self.config.importance)
         self._chroma_client: Any = None
-        # event cache: seq -> (the event object, its text, its row in _vecs or -1)
+        # event cache: seq -> [the event object, its text, its row in _vecs or -1, its numeric fields]
         self._events: dict[int, list[Any]] = {}
         self._vecs = np.zeros((0, 0), dtype=np.float32)
         self._rows = 0
@@ -125,14 +125,30 @@ class MemorySystem:
         entry = self._events.get(event.seq)
         return entry if entry is not None and entry[0] is event else None
 
+    def _entry_or_new(self, event: Any) -> list[Any] | None:
+        """The cache entry of ``event``, made if its seq has none (None for an altered copy)."""
+        entry = self._events.get(event.seq)
+        if entry is None:
+            entry = self._events[event.seq] = [event, None, -1, None]
+        return entry if entry[0] is event else None
+
     def text_of(self, event: Any) -> str:
-        entry = self._entry(event)
+        entry = self._entry_or_new(event)
+        if entry is None:
+            return self.renderer(event)
+        if entry[1] is None:
+            entry[1] = self.renderer(event)
+        return entry[1]
+
+    def numbers_of(self, event: Any) -> tuple[tuple[str, float], ...]:
+        """The event's numeric top-level data fields (cached: every witness's reflection reads them)."""
+        entry = self._entry_or_new(event)
+        if entry is not None and entry[3] is not None:
+            return entry[3]
+        nums = tuple((k, v) for k, v in event.data.items() if type(v) is float or type(v) is int)
         if entry is not None:
-            return entry[1]
-        text = self.renderer(event)
-        if event.seq not in self._events:
-            self._events[event.seq] = [event, text, -1]
-        return text
+            entry[3] = nums
+        return nums
 
     def vectors_for(self, items: Sequence[Any]) -> np.ndarray:
         """Vectors of memories (observed events or written memories), embedding what is not cached in

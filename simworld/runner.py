@@ -116,6 +116,7 @@ def execute(
             "run_id": run_id,
             "scenario": name,
             "scenario_ref": ref,
+            "panel": scn.panel,
             "seed": prepared.seed,
             "config": config,
             "source": prepared.source,

@@ -357,3 +357,24 @@ def test_in_model_mode_the_stream_asks_for_a_reflection_and_stores_the_model_s(t
     assert rec.id == "r0" and rec.importance == 9.0 and rec.evidence == (f"e{first + 1}", f"e{first}")
     assert not fay.memory.wants_reflection()
     assert world.writer.counts["memory.written"] == 1
+
+
+def test_fixed_normalisation_scales_each_part_by_its_known_range():
+    cfg = MemoryConfig(normalize="fixed", importance=ImportanceConfig(kinds={"x.a": 4.0}))
+    s = MemoryStream(no_reflection(cfg), persona=Persona(id="p", name="P"))
+    s.observe(event(0, "x.a", {"what": "red house"}, t=0.0))
+    (only,) = s.retrieve("red house", k=1, now=3600.0)
+    assert only.importance == 0.4 and only.recency == pytest.approx(0.99)
+    assert 0.5 < only.relevance <= 1.0  # (cosine + 1) / 2
+
+
+def test_cached_importance_equals_what_the_scorer_computes():
+    persona = Persona(id="me", name="Me", big_five={"neuroticism": 0.8, "extraversion": 0.3},
+                      roles={"memory": {"sensitivity": 1.3}})
+    stream = MemoryStream(no_reflection(auction_memory()), persona=persona)
+    scorer = type(stream.scorer)(stream.config.importance, persona)  # a fresh scorer, nothing cached
+    kinds = ["auction.ask", "auction.rejected", "message.sent", "auction.sold", "x.other", "agent.acted"]
+    events = [event(i, kinds[i % 6], {"price": 100.0 + (i % 5)}, agent=["me", "you", None][i % 3]) for i in range(60)]
+    for e in events:
+        stream.observe(e)
+    assert [r.importance for r in stream.records()] == [scorer.score(e) for e in events]
