@@ -26,7 +26,10 @@ def auction_responder(messages: list[dict[str, Any]]) -> str:
     if '"insights"' in user:
         return json.dumps({"insights": ["Prices rise quickly when many bidders are active."]})
     if '"beliefs"' in user:
-        return json.dumps({"beliefs": []})
+        others = re.search(r"Other people here: (.*?)\.\n", user)
+        first = others.group(1).split(", ")[0] if others else "nobody"
+        return json.dumps({"beliefs": [{"about": first, "key": "eagerness", "value": 0.7, "confidence": 0.6},
+                                       {"about": "stranger", "key": "x", "value": 1, "confidence": 1}]})
     decision = re.search(r"Decision: (\S+)", full)
     seen = re.search(r"What you see now: (\{.*\})", full)
     ctx = json.loads(seen.group(1)) if seen else {}

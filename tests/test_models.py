@@ -156,6 +156,50 @@ def test_api_key_never_reaches_any_file(tmp_path, monkeypatch):
         assert b"sk-very-secret-0042" not in path.read_bytes(), path
 
 
+def test_theory_of_mind_node_updates_beliefs_about_remembered_agents_only(tmp_path):
+    with ScriptedServer() as srv:
+        res = run(tmp_path, "tom", theory_of_mind=True, **llm_overrides(srv, tmp_path))
+    log = sw.load_run(res.path)
+    tom_calls = [c for c in log.events(kind="model.call") if c.data["node"] == "theory_of_mind"]
+    beliefs = [b for b in log.events(kind="belief.updated") if b.data["key"] == "eagerness"]
+    assert tom_calls and beliefs
+    agents = {e.agent for e in log.events(kind="agent.joined")}
+    assert all(b.data["about"] in agents and b.data["about"] != b.agent for b in beliefs)
+    assert not any(b.data["about"] == "stranger" for b in log.events(kind="belief.updated"))
+
+
+def test_a_users_own_langchain_chat_model_plugs_into_the_gateway(tmp_path):
+    from langchain_openai import ChatOpenAI
+
+    from simworld.agents import Agent, Persona
+    from simworld.agents.model_brain import ModelBrain
+    from simworld.decisions import DecisionRequest
+    from simworld.models import ModelSpec
+    from simworld.models.gateway import Gateway
+
+    class Pair(sw.Scenario):
+        name = "pair"
+
+        def setup(self, world):
+            chat = ChatOpenAI(model="mine", base_url=self.url, api_key="none", timeout=10, max_retries=0)
+            gateway = Gateway(ModelSpec(model="mine", cache="off"), world, chat_model=chat)
+            world.on_close(lambda w: gateway.close())
+            self.agent = world.add_agent(Agent(Persona(id="solo", name="Solo"),
+                                               ModelBrain(gateway, fallback=lambda *a: Note(guess="rule"))))
+
+        def processes(self, world):
+            def proc():
+                self.action = yield self.agent.decide(DecisionRequest("vault.guess", Note))
+            return [proc()]
+
+    with ScriptedServer(responder=lambda m: json.dumps({"guess": "from-model"})) as srv:
+        Pair.url = srv.base_url
+        res = sw.run(Pair, out=tmp_path)
+        assert srv.requests == 1
+    acted = next(sw.load_run(res.path).events(kind="agent.acted"))
+    assert acted.data["action"]["guess"] == "from-model"
+
+
 class Flaky:
     """A ChatClient that fails ``n`` times with a Retry-After, then answers."""
 
