@@ -17,6 +17,9 @@ from simworld.scenario import Scenario
 #: Built-in scenarios, imported only when asked for.
 BUILTIN: dict[str, str] = {
     "auction": "simworld.scenarios.auction:AuctionScenario",
+    "recommender": "simworld.scenarios.recommender:RecommenderScenario",
+    "debate": "simworld.scenarios.debate:DebateScenario",
+    "support": "simworld.scenarios.support:SupportScenario",
 }
 
 ENTRY_POINT_GROUP = "simworld.scenarios"

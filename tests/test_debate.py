@@ -1,0 +1,216 @@
+"""The debate scenario: known results of opinion dynamics, witness sets, moves, metrics, determinism, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import simworld as sw
+from simworld.agents.persona import BigFive, Persona
+from simworld.analysis import analyze_run
+from simworld.analysis.opinion import degroot_consensus, friedkin_johnsen_limit
+from simworld.runlog import load_run
+from simworld.scenarios.debate import dynamics
+from simworld.scenarios.debate.moves import argument_shift, receptivity
+from simworld.scenarios.debate.network import build_graph, influence_weights
+
+SMALL = {"n_debaters": 2, "n_audience": 4, "rounds": 1}
+
+
+def run(tmp_path, seed=1, **overrides):
+    return sw.run("debate", seed=seed, out=tmp_path / "runs", overrides=overrides)
+
+
+def network_of(path):
+    log = load_run(path)
+    net = next(iter(log.events(kind="debate.network"))).data
+    finals: dict[str, float] = {}
+    for e in log.events(kind="belief.updated"):
+        if e.data["key"] == "opinion" and e.data["about"] == "p1":
+            finals[e.agent] = e.data["value"]
+    return net, np.array([finals[a] for a in net["nodes"]])
+
+
+# -- known results ------------------------------------------------------------------------------
+def test_degroot_update_converges_to_the_left_eigenvector_consensus():
+    rng = np.random.default_rng(5)
+    ids = [f"a{i}" for i in range(15)]
+    personas = {a: Persona(id=a, name=a, big_five=BigFive(extraversion=float(rng.random()))) for a in ids}
+    g = build_graph("scale_free", ids, rng, m=1)  # a tree: strongly connected, aperiodic only by self-weight
+    W = influence_weights(g, ids, personas, self_weight=0.3, boost={"a0": 3.0})
+    x0 = rng.uniform(-1, 1, len(ids))
+    x = x0.copy()
+    for _ in range(3000):
+        x, _ = dynamics.degroot(W, x)
+    assert np.abs(x - degroot_consensus(W, x0)).max() < 1e-6
+    assert abs(degroot_consensus(W, x0) - x0.mean()) > 1e-3  # the weights matter: not the plain mean
+
+
+def test_degroot_run_ends_at_the_consensus_recomputed_from_the_logged_network(tmp_path):
+    res = run(tmp_path, update_rule="degroot", network_steps=150, rounds=2, n_audience=8)
+    net, final = network_of(res.path)
+    target = degroot_consensus(np.array(net["weights"]), np.array(net["initial"]["p1"]))
+    assert np.abs(final - target).max() < 1e-6
+    assert res.metrics["propositions"]["p1"]["consensus_time"] is not None
+
+
+def test_friedkin_johnsen_run_converges_to_its_closed_form(tmp_path):
+    res = run(tmp_path, update_rule="friedkin_johnsen", network_steps=200, rounds=1, stubbornness=0.4)
+    net, final = network_of(res.path)
+    W, x0, s = (np.array(net[k]) for k in ("weights", "initial", "stubbornness")) if False else (
+        np.array(net["weights"]), np.array(net["initial"]["p1"]), np.array(net["stubbornness"]))
+    expected = friedkin_johnsen_limit(W, x0, s)
+    assert np.abs(final - expected).max() < 1e-6
+    assert np.var(final) > 1e-4  # stubborn agents keep disagreement: no consensus
+
+
+def _cluster_count(rule: str, eps: float, seed: int, n: int = 200) -> int:
+    rng = np.random.default_rng(seed)
+    x = rng.random(n)
+    A = np.ones((n, n))
+    if rule == "hk":
+        for _ in range(300):
+            new, _ = dynamics.hegselmann_krause(A, x, eps)
+            if np.abs(new - x).max() < 1e-12:
+                break
+            x = new
+        return len(dynamics.clusters(x, 1e-3, 0.02))
+    x, _ = dynamics.deffuant(x, dynamics.random_pairs(A, 30 * n * 4, rng), eps, 0.5)
+    return len(dynamics.clusters(x, 0.01, 0.02))
+
+
+@pytest.mark.parametrize("rule", ["hk", "deffuant"])
+@pytest.mark.parametrize("eps", [0.05, 0.1, 0.15, 0.25])
+def test_bounded_confidence_forms_about_one_over_two_epsilon_clusters(rule, eps):
+    expected = 1 / (2 * eps)
+    counts = [_cluster_count(rule, eps, seed) for seed in range(4)]
+    for c in counts:
+        assert 0.5 * expected <= c <= expected + 1.5, (counts, expected)
+
+
+def test_hk_keeps_far_apart_groups_apart_and_merges_close_ones():
+    x = np.array([0.0, 0.05, 0.1, 0.9, 0.95])
+    new, C = dynamics.hegselmann_krause(np.ones((5, 5)), x, 0.2)
+    assert new[:3] == pytest.approx([0.05] * 3) and new[3:] == pytest.approx([0.925] * 2)
+    assert np.allclose(x + C.sum(axis=1), new)
+
+
+# -- arguments ----------------------------------------------------------------------------------
+def test_the_same_move_persuades_different_listeners_differently():
+    open_mind = BigFive(openness=0.9, conscientiousness=0.8, agreeableness=0.5)
+    closed = BigFive(openness=0.1, conscientiousness=0.2, agreeableness=0.5)
+    assert receptivity("evidence", open_mind) > 2 * receptivity("evidence", closed)
+    anxious = BigFive(neuroticism=0.9, agreeableness=0.8, conscientiousness=0.2)
+    assert receptivity("appeal", anxious) > receptivity("appeal", open_mind)
+    d_open = argument_shift("evidence", 0.8, open_mind, 0.0, 1.0, 0.3)
+    d_closed = argument_shift("evidence", 0.8, closed, 0.0, 1.0, 0.3)
+    assert d_open > d_closed > 0
+    assert argument_shift("evidence", 0.8, open_mind, -0.9, 1.0, 0.3) < argument_shift("evidence", 0.8, open_mind, 0.0, 1.0, 0.3) + 0.2
+
+
+def _personas_file(tmp_path):
+    def p(i, part, e, a, stance=None):
+        role = {"part": part} | ({"stance": stance} if stance is not None else {})
+        return {"id": f"{part[:3]}{i}", "name": f"P{i}", "big_five": {"extraversion": e, "agreeableness": a},
+                "roles": {"debate": role}}
+    people = [p(0, "debater", 0.95, 0.05, 0.9), p(1, "debater", 0.2, 0.9, -0.9), p(2, "debater", 0.2, 0.9, 0.8),
+              p(3, "debater", 0.3, 0.8, -0.8)] + [p(i, "audience", 0.5, 0.5) for i in range(4, 10)]
+    path = tmp_path / "people.json"
+    path.write_text(json.dumps(people))
+    return path
+
+
+def test_only_extraverted_disagreeable_debaters_interrupt(tmp_path):
+    res = run(tmp_path, personas=str(_personas_file(tmp_path)), rounds=6, interruptions=3.0)
+    log = load_run(res.path)
+    by = [e.data["by"] for e in log.events(kind="debate.interrupted")]
+    assert by and set(by) == {"deb0"}
+    interrupted = [e for e in log.events(kind="debate.move") if e.data.get("interrupted_by")]
+    assert all(e.data["side"] < 0 for e in interrupted)  # deb0 (for) cuts into the other side only
+
+
+def test_witnesses_are_exactly_who_was_present(tmp_path):
+    res = run(tmp_path, seed=4, n_audience=10, rounds=3, leave_rate=0.01, away_time=200.0)
+    log = load_run(res.path)
+    present = {e.agent: True for e in log.events(kind="agent.joined")}
+    fewer = 0
+    for e in log.events():
+        if e.kind == "debate.left":
+            present[e.agent] = False
+        elif e.kind == "debate.rejoined":
+            present[e.agent] = True
+        elif e.kind == "message.sent":
+            assert all(present[w] for w in e.witnesses), e
+            if e.data.get("private"):
+                assert e.witnesses == [e.data["sender"], *e.data["audience"]]
+            elif e.data["sender"] != "moderator" and len(e.witnesses) < len(e.data["audience"]):
+                fewer += 1  # someone addressed at the start left before the end of the speech
+    assert sum(1 for _ in log.events(kind="debate.left")) > 0
+    assert fewer > 0
+
+
+def test_every_turn_logs_an_utterance_a_typed_move_and_belief_updates(tmp_path):
+    res = run(tmp_path, **SMALL)
+    log = load_run(res.path)
+    moves = list(log.events(kind="debate.move"))
+    assert moves and {m.data["move"] for m in moves} <= {"claim", "evidence", "rebuttal", "concession", "appeal"}
+    messages = {e.seq: e for e in log.events(kind="message.sent")}
+    for m in moves:
+        said = messages[m.causes[0]]
+        assert said.data["sender"] == m.data["speaker"] and said.data["text"]
+        assert said.witnesses == m.witnesses
+    updates = [e for e in log.events(kind="belief.updated") if e.data.get("rule") == "argument"]
+    assert updates and all(e.data["about"] == "p1" and e.causes for e in updates)
+
+
+def test_loaded_network_file_sets_the_influence_weights(tmp_path):
+    people = _personas_file(tmp_path)
+    ids = ["deb0", "deb1", "deb2", "deb3"] + [f"aud{i}" for i in range(4, 10)]
+    ring = [[ids[i], ids[(i + 1) % len(ids)]] for i in range(len(ids))]
+    (tmp_path / "net.yaml").write_text(json.dumps({"edges": ring, "directed": True}))
+    res = run(tmp_path, personas=str(people), network="file", network_file=str(tmp_path / "net.yaml"),
+              update_rule="degroot", network_steps=1)
+    net, _ = network_of(res.path)
+    W = np.array(net["weights"])
+    assert np.count_nonzero(W) == 2 * len(ids) and np.allclose(W.sum(axis=1), 1.0)
+    assert W[0, 1] == pytest.approx(0.5)
+
+
+# -- log contracts ------------------------------------------------------------------------------
+@pytest.mark.parametrize("rule", ["argument", "degroot", "friedkin_johnsen", "hegselmann_krause", "deffuant"])
+def test_metrics_recomputed_from_the_log_equal_metrics_json(tmp_path, rule):
+    res = run(tmp_path, update_rule=rule, network_steps=3, propositions=["A is good.", "B is bad."], **SMALL)
+    report = analyze_run(res.path)
+    assert report["matches_metrics_json"] is True
+    assert set(report["metrics"]["propositions"]) == {"p1", "p2"}
+
+
+def test_same_seed_gives_identical_log_and_other_seeds_differ(tmp_path):
+    a, b, c = (run(tmp_path, seed=s, update_rule="deffuant", network_steps=2) for s in (9, 9, 10))
+    log_a = (a.path / "events.jsonl").read_bytes()
+    assert log_a == (b.path / "events.jsonl").read_bytes()
+    assert log_a != (c.path / "events.jsonl").read_bytes()
+
+
+def test_unknown_update_rule_exits_2_with_one_line(cli, tmp_path):
+    res = cli("run", "debate", "--set", "update_rule=majority")
+    assert res.returncode == 2 and len(res.err_lines) == 1 and "Traceback" not in res.stderr
+    assert "update_rule" in res.err_lines[0] and "degroot" in res.err_lines[0]
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--set", "network=file"], "network_file"),
+    (["--set", "network=file", "--set", "network_file=missing.yaml"], "no such file"),
+    (["--set", "rounds=0"], "rounds"),
+])
+def test_bad_debate_input_exits_2(cli_inproc, args, expected):
+    res = cli_inproc("run", "debate", *args)
+    assert res.returncode == 2 and len(res.err_lines) == 1 and expected in res.err_lines[0]
+
+
+def test_network_file_naming_a_stranger_is_bad_input(cli_inproc, tmp_path):
+    (tmp_path / "net.json").write_text(json.dumps({"edges": [["debater000", "nobody"]]}))
+    res = cli_inproc("run", "debate", "--set", "network=file", "--set", f"network_file={tmp_path / 'net.json'}")
+    assert res.returncode == 2 and "unknown participant 'nobody'" in res.err_lines[0]
