@@ -58,8 +58,7 @@ def test_degroot_run_ends_at_the_consensus_recomputed_from_the_logged_network(tm
 def test_friedkin_johnsen_run_converges_to_its_closed_form(tmp_path):
     res = run(tmp_path, update_rule="friedkin_johnsen", network_steps=200, rounds=1, stubbornness=0.4)
     net, final = network_of(res.path)
-    W, x0, s = (np.array(net[k]) for k in ("weights", "initial", "stubbornness")) if False else (
-        np.array(net["weights"]), np.array(net["initial"]["p1"]), np.array(net["stubbornness"]))
+    W, x0, s = np.array(net["weights"]), np.array(net["initial"]["p1"]), np.array(net["stubbornness"])
     expected = friedkin_johnsen_limit(W, x0, s)
     assert np.abs(final - expected).max() < 1e-6
     assert np.var(final) > 1e-4  # stubborn agents keep disagreement: no consensus

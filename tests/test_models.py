@@ -168,6 +168,17 @@ def test_theory_of_mind_node_updates_beliefs_about_remembered_agents_only(tmp_pa
     assert not any(b.data["about"] == "stranger" for b in log.events(kind="belief.updated"))
 
 
+def test_reflect_node_writes_model_reflections_with_evidence(tmp_path):
+    with ScriptedServer() as srv:
+        res = run(tmp_path, "reflect", memory={"reflection": {"mode": "model", "threshold": 5}},
+                  **llm_overrides(srv, tmp_path))
+    log = sw.load_run(res.path)
+    assert any(c.data["node"] == "reflect" for c in log.events(kind="model.call"))
+    written = [e for e in log.events(kind="memory.written") if e.data.get("kind") == "reflection"]
+    assert written and "Prices rise quickly" in json.dumps(written[0].data)
+    assert all(w.data.get("evidence") for w in written)
+
+
 def test_a_users_own_langchain_chat_model_plugs_into_the_gateway(tmp_path):
     from langchain_openai import ChatOpenAI
 
