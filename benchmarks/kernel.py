@@ -22,6 +22,7 @@ from simworld.agents import Agent, Persona, RuleBrain
 
 import simworld as sw
 from simworld.decisions import DecisionRequest
+from simworld.memory import ListMemory
 from simworld.runlog import RunWriter
 from simworld.world import World
 
@@ -48,17 +49,21 @@ def bare_simpy(n_procs: int, steps: int) -> float:
 PREBUILT = Move(step=0)
 
 
-def kernel_decisions(n_agents: int, steps: int, folder: Path, build_action: bool) -> tuple[float, int]:
+def kernel_decisions(
+    n_agents: int, steps: int, folder: Path, build_action: bool, stream_memory: bool = False
+) -> tuple[float, int]:
     """Seconds for n_agents x steps logged rule decisions through World.decide. With ``build_action``
     the policy validates a new pydantic action each time (policy cost included); without it, the policy
-    returns a prebuilt action, so only the kernel and the logging are measured."""
+    returns a prebuilt action, so only the kernel and the logging are measured. Agents keep a plain list
+    memory unless ``stream_memory`` (the default memory stream, which scores and may reflect)."""
 
     def policy(persona, obs, memories, beliefs, rng):
         return Move(step=obs.context["step"]) if build_action else PREBUILT
 
     writer = RunWriter(folder / "kernel-run", {"run_id": "bench", "scenario": "bench"})
     world = World(0, writer)
-    agents = [world.add_agent(Agent(Persona(id=f"a{i}", name=f"A{i}"), RuleBrain(policy, "step")))
+    agents = [world.add_agent(Agent(Persona(id=f"a{i}", name=f"A{i}"), RuleBrain(policy, "step"),
+                                    memory=None if stream_memory else ListMemory()))
               for i in range(n_agents)]
 
     def proc(agent: Agent):
@@ -101,6 +106,8 @@ def main() -> None:
         kern, decisions = best_of(
             lambda: kernel_decisions(n_agents, steps, folder / str(time.time_ns()), False), repeats)
         full, _ = best_of(lambda: kernel_decisions(n_agents, steps, folder / str(time.time_ns()), True), repeats)
+        streamed, _ = best_of(
+            lambda: kernel_decisions(n_agents, steps, folder / str(time.time_ns()), True, True), repeats)
         per_event_bare = bare / (n_agents * steps)
         per_decision = kern / decisions
         per_decision_full = full / decisions
@@ -110,6 +117,8 @@ def main() -> None:
             "kernel_overhead_ratio": round(per_decision / per_event_bare, 2),
             "decisions_with_pydantic_action_per_s": round(1 / per_decision_full),
             "with_pydantic_action_ratio": round(per_decision_full / per_event_bare, 2),
+            "with_memory_stream_per_s": round(decisions / streamed),
+            "with_memory_stream_ratio": round(streamed / decisions / per_event_bare, 2),
             "auction_english_1000": auction("english", 1000, items, folder),
             "auction_first_price_1000": auction("first_price", 1000, items, folder),
         }
@@ -118,6 +127,8 @@ def main() -> None:
           f"({result['kernel_overhead_ratio']}x a bare simpy event)")
     print(f"+ policy building a pydantic action: {result['decisions_with_pydantic_action_per_s']:,}/s "
           f"({result['with_pydantic_action_ratio']}x)")
+    print(f"+ the default memory stream: {result['with_memory_stream_per_s']:,}/s "
+          f"({result['with_memory_stream_ratio']}x)")
     for k in ("auction_english_1000", "auction_first_price_1000"):
         print(f"{k}: {result[k]}")
     print(json.dumps(result))
