@@ -6,14 +6,15 @@ import json
 
 import numpy as np
 import pytest
-import simworld as sw
 from simworld.agents.persona import BigFive, Persona
 from simworld.analysis import analyze_run
 from simworld.analysis.opinion import degroot_consensus, friedkin_johnsen_limit
-from simworld.runlog import load_run
 from simworld.scenarios.debate import dynamics
 from simworld.scenarios.debate.moves import argument_shift, receptivity
 from simworld.scenarios.debate.network import build_graph, influence_weights
+
+import simworld as sw
+from simworld.runlog import load_run
 
 SMALL = {"n_debaters": 2, "n_audience": 4, "rounds": 1}
 
@@ -213,3 +214,43 @@ def test_network_file_naming_a_stranger_is_bad_input(cli_inproc, tmp_path):
     (tmp_path / "net.json").write_text(json.dumps({"edges": [["debater000", "nobody"]]}))
     res = cli_inproc("run", "debate", "--set", "network=file", "--set", f"network_file={tmp_path / 'net.json'}")
     assert res.returncode == 2 and "unknown participant 'nobody'" in res.err_lines[0]
+
+
+def test_example_script_compares_the_rules(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "debate.py"
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "runs")], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert [line.split()[0] for line in proc.stdout.splitlines()[1:]] == [
+        "argument", "degroot", "friedkin_johnsen", "hegselmann_krause", "deffuant"]
+
+
+@pytest.mark.parametrize("rule", ["degroot", "friedkin_johnsen", "hegselmann_krause", "deffuant"])
+def test_network_dynamics_recomputed_from_the_log_alone_match_the_logged_opinions(tmp_path, rule):
+    res = run(tmp_path, seed=6, update_rule=rule, network_steps=4, rounds=2, epsilon=0.6)
+    log = load_run(res.path)
+    net, final = network_of(res.path)
+    ids = net["nodes"]
+    index = {a: i for i, a in enumerate(ids)}
+    W, s = np.array(net["weights"]), np.array(net["stubbornness"])
+    x0 = np.array(net["initial"]["p1"])
+    A = (W > 0).astype(float)
+    np.fill_diagonal(A, 1.0)
+    x = x0.copy()
+    steps = list(log.events(kind="debate.step"))
+    assert len(steps) == 8
+    for e in steps:
+        if rule == "degroot":
+            x, _ = dynamics.degroot(W, x)
+        elif rule == "friedkin_johnsen":
+            x, _ = dynamics.friedkin_johnsen(W, x, x0, s)
+        elif rule == "hegselmann_krause":
+            x, _ = dynamics.hegselmann_krause(A, x, net["epsilon"])
+        else:
+            pairs = np.array([[index[a], index[b]] for a, b in e.data["pairs"]])
+            x, _ = dynamics.deffuant(x, pairs, net["epsilon"], net["mu"])
+    assert np.array_equal(x, final)

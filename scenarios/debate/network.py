@@ -9,8 +9,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import yaml
-
 from simworld.agents.persona import Persona
+
 from simworld.errors import BadInput
 
 

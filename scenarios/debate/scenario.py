@@ -13,6 +13,7 @@ from simworld.agents.persona import Persona
 from simworld.memory import MemoryRole, MemorySystem
 from simworld.scenarios.debate import dynamics
 from simworld.scenarios.debate.config import DebateConfig, DebateRole
+from simworld.scenarios.debate.floor import first_interruption, speaking_order, speech_time
 from simworld.scenarios.debate.moves import (
     ARGUE,
     PRIVATE,
@@ -238,33 +239,6 @@ class DebateScenario(Scenario):
             self.set_opinion(pid, i, float(new[i]), by, cfg.update_rule, (seq,))
 
     # -- the moderator ----------------------------------------------------------------------------
-    def speakers(self, pid: str, rnd: int) -> list[Agent]:
-        pro = [a for a in self.debaters if self.side[pid][a.id] > 0]
-        con = [a for a in self.debaters if self.side[pid][a.id] < 0]
-        first, second = (pro, con) if rnd % 2 == 0 else (con, pro)
-        out: list[Agent] = []
-        for k in range(max(len(first), len(second))):
-            out += [grp[k] for grp in (first, second) if k < len(grp)]
-        return out
-
-    def speech_time(self, agent: Agent, rng: np.random.Generator) -> float:
-        b5 = agent.persona.big_five
-        d = self.config.speak_time * math.exp(1.2 * (b5.extraversion - 0.5) + 0.25 * float(rng.standard_normal()))
-        return max(1.0, round(d, 1))
-
-    def interrupter(self, pid: str, speaker: Agent, duration: float, rng: np.random.Generator) -> tuple[Agent, float] | None:
-        """Extraverted, disagreeable opponents may cut in: who first, and after how many seconds."""
-        best: tuple[float, int, Agent] | None = None
-        for k, other in enumerate(self.debaters):
-            if self.side[pid][other.id] == self.side[pid][speaker.id]:
-                continue
-            b5 = other.persona.big_five
-            p = self.config.interruptions * 0.8 * max(0.0, b5.extraversion - 0.4) / 0.6 * max(0.0, 0.6 - b5.agreeableness) / 0.6
-            u, at = float(rng.random()), round(duration * float(rng.uniform(0.3, 0.9)), 1)
-            if u < p and (best is None or (at, k) < best[:2]):
-                best = (at, k, other)
-        return None if best is None else (best[2], best[0])
-
     def moderator(self, world: World) -> Generator[Any, Any, None]:
         cfg = self.config
         timing = world.rng("scenario:debate:timing")
@@ -280,7 +254,9 @@ class DebateScenario(Scenario):
             last: dict[str, Any] | None = None
             for rnd in range(cfg.rounds):
                 rseq = world.emit("debate.round", {"proposition": pid, "round": rnd}, witnesses=self.room(), causes=(open_seq,))
-                for turn, speaker in enumerate(self.speakers(pid, rnd)):
+                order = speaking_order([a for a in self.debaters if self.side[pid][a.id] > 0],
+                                       [a for a in self.debaters if self.side[pid][a.id] < 0], rnd)
+                for turn, speaker in enumerate(order):
                     last = yield from self.turn(world, pid, text, rnd, turn, speaker, last, rseq, timing, irng, qrng)
                 if cfg.private_messages:
                     yield from self.private_round(world, pid, text, rseq)
@@ -307,10 +283,11 @@ class DebateScenario(Scenario):
                "last_argument": None if last is None else {k: last[k] for k in ("speaker", "move", "text")}}
         act: Argument = yield speaker.decide(DecisionRequest(ARGUE, Argument, ctx, [floor]))
         words = act.text or template_text(act.move, text, side, qrng)
-        duration = self.speech_time(speaker, timing)
+        duration = speech_time(speaker.persona.big_five, cfg.speak_time, timing)
         cut = duration > cfg.turn_limit
         duration = min(duration, cfg.turn_limit)
-        inter = self.interrupter(pid, speaker, duration, irng) if cfg.interruptions > 0 else None
+        opponents = [(a, a.persona.big_five) for a in self.debaters if self.side[pid][a.id] != side]
+        inter = first_interruption(opponents, duration, cfg.interruptions, irng) if cfg.interruptions > 0 else None
         spoke = inter[1] if inter else duration
         started = {a: self.epoch[a] for a in addressed}
         yield world.timeout(spoke)
