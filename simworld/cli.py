@@ -107,6 +107,24 @@ def analyze_cmd(run_dir: str, as_json: bool) -> None:
         click.echo("note: recomputed metrics differ from metrics.json", err=True)
 
 
+@cli.command("fidelity")
+@click.argument("movielens_dir", type=click.Path())
+@click.option("--ratios", default="1,2,3,9", show_default=True, help="Unrated items per held-out item (m), comma-separated.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--holdout", type=float, default=0.2, show_default=True, help="Latest share of each user's ratings held out.")
+@click.option("--max-users", type=click.IntRange(1), default=None, help="Only the first N users.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
+def fidelity_cmd(movielens_dir: str, ratios: str, seed: int, holdout: float, max_users: int | None, as_json: bool) -> None:
+    """User-simulation fidelity on MOVIELENS_DIR (Agent4Rec's protocol, rule brains)."""
+    from simworld.analysis.fidelity import fidelity, format_table
+
+    report = fidelity(movielens_dir, ratios=ratios, seed=seed, holdout=holdout, max_users=max_users)
+    if as_json:
+        click.echo(json.dumps(report, sort_keys=True))
+    else:
+        click.echo(format_table(report))
+
+
 @cli.command("replay")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (keep it local).")

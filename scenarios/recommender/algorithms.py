@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
-
 from simworld.scenarios.recommender.catalogue import Catalogue, Ratings
 
 
@@ -123,6 +122,7 @@ class PopularRecommender:
         self.index = ctx.catalogue.index
         self.counts = np.bincount(ctx.train.items, minlength=len(self.ids)).astype(np.float64)
         self._order: list[int] | None = None
+        self._pending = 0
 
     def recommend(self, user_id: str, k: int, exclude: Collection[str]) -> list[str]:
         if self._order is None:
@@ -136,10 +136,15 @@ class PopularRecommender:
                     break
         return out
 
+    #: logged watches between re-rankings (a nightly batch job would be coarser still)
+    refresh = 500
+
     def update(self, feedback: Feedback) -> None:
         if feedback.kind == "watched":
             self.counts[self.index[feedback.item]] += 1.0
-            self._order = None  # re-sorted lazily, once per page at most
+            self._pending += 1
+            if self._pending >= self.refresh:
+                self._order, self._pending = None, 0
 
 
 class _Profiles(_Scored):

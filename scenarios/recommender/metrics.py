@@ -11,8 +11,20 @@ from simworld.runlog import RunLog
 
 
 class _Arm:
-    __slots__ = ("items_shown", "items_watched", "pages", "ild", "ratings", "reasons", "sessions", "shown",
-                 "user_shown", "user_watched", "watched", "genre_counts")
+    __slots__ = (
+        "genre_counts",
+        "ild",
+        "items_shown",
+        "items_watched",
+        "pages",
+        "ratings",
+        "reasons",
+        "sessions",
+        "shown",
+        "user_shown",
+        "user_watched",
+        "watched",
+    )
 
     def __init__(self, n_genres: int) -> None:
         self.sessions = self.pages = self.shown = self.watched = 0
@@ -26,15 +38,14 @@ class _Arm:
         self.genre_counts = np.zeros(n_genres)
 
 
-def _intra_list_diversity(genre_sets: list[frozenset[str]]) -> float | None:
-    """1 - mean pairwise Jaccard similarity of the items' genre sets."""
+def _intra_list_diversity(masks: list[int]) -> float | None:
+    """1 - mean pairwise Jaccard similarity of the items' genre sets (as bit masks)."""
     sims = []
-    for a in range(len(genre_sets)):
-        for b in range(a + 1, len(genre_sets)):
-            x, y = genre_sets[a], genre_sets[b]
-            union = len(x | y)
-            sims.append(len(x & y) / union if union else 1.0)
-    return 1.0 - float(np.mean(sims)) if sims else None
+    for a in range(len(masks)):
+        for b in range(a + 1, len(masks)):
+            union = (masks[a] | masks[b]).bit_count()
+            sims.append((masks[a] & masks[b]).bit_count() / union if union else 1.0)
+    return 1.0 - sum(sims) / len(sims) if sims else None
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -43,10 +54,12 @@ def _mean(xs: list[float]) -> float | None:
 
 def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
     arms: dict[str, _Arm] = {}
-    genres: dict[str, frozenset[str]] = {}
+    genres: dict[str, list[str]] = {}
+    masks: dict[str, int] = {}
     genre_names: list[str] = []
     n_items = 0
     session_user: dict[str, str] = {}
+    positions: dict[str, int] = {}
     for e in log.iter_raw():
         kind = e["kind"]
         if not kind.startswith("recsys."):
@@ -54,8 +67,11 @@ def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
         d = e["data"]
         if kind == "recsys.catalogue":
             n_items = len(d["ids"])
-            genres = {i: frozenset(g) for i, g in zip(d["ids"], d["genres"])}
             genre_names = sorted({g for gs in d["genres"] for g in gs})
+            bit = {g: 1 << j for j, g in enumerate(genre_names)}
+            positions = {g: j for j, g in enumerate(genre_names)}
+            genres = {i: gs for i, gs in zip(d["ids"], d["genres"])}
+            masks = {i: sum(bit[g] for g in gs) for i, gs in zip(d["ids"], d["genres"])}
             continue
         arm = arms.get(d["arm"])
         if arm is None:
@@ -69,7 +85,7 @@ def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
             arm.items_shown.update(d["items"])
             user = session_user[d["session"]]
             arm.user_shown[user] = arm.user_shown.get(user, 0) + len(d["items"])
-            ild = _intra_list_diversity([genres.get(i, frozenset()) for i in d["items"]])
+            ild = _intra_list_diversity([masks.get(i, 0) for i in d["items"]])
             if ild is not None:
                 arm.ild.append(ild)
         elif kind == "recsys.watched":
@@ -78,16 +94,22 @@ def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
             user = session_user[d["session"]]
             arm.user_watched[user] = arm.user_watched.get(user, 0) + 1
             for g in genres.get(d["item"], ()):
-                arm.genre_counts[genre_names.index(g)] += 1
+                arm.genre_counts[positions[g]] += 1
         elif kind == "recsys.rated":
             arm.ratings.append(int(d["rating"]))
         elif kind == "recsys.session_ended":
             arm.reasons[d["reason"]] = arm.reasons.get(d["reason"], 0) + 1
     per_arm = {name: _summary(a, n_items) for name, a in arms.items()}
-    out: dict[str, Any] = {"arms": per_arm, "n_items": n_items}
+    # headline figures by arm first (flat, so the run summary shows them), then everything per arm
+    out: dict[str, Any] = {key: {name: m[key] for name, m in per_arm.items()} for key in _HEADLINE}
+    out.update({"arms": per_arm, "n_items": n_items})
     if len(arms) > 1:
         out["ab"] = _ab_tests(arms, alpha)
+        out["ab_p_value"] = {name: test["p_value"] for name, test in out["ab"].items()}
     return out
+
+
+_HEADLINE = ("watch_through", "average_rating", "pages_per_session", "coverage_shown")
 
 
 def _summary(a: _Arm, n_items: int) -> dict[str, Any]:

@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+from simworld.scenarios.recommender.catalogue import GENRE_INDEX, GENRES, Catalogue, Ratings
 
 from simworld.errors import BadInput
-from simworld.scenarios.recommender.catalogue import GENRE_INDEX, GENRES, Catalogue, Ratings
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 _ENCODING = "latin-1"  # both releases are ISO-8859-1

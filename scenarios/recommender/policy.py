@@ -12,10 +12,10 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
-
-from simworld.decisions import DecisionRequest
 from simworld.scenarios.recommender.catalogue import Catalogue
 from simworld.scenarios.recommender.users import Viewer
+
+from simworld.decisions import DecisionRequest
 
 Rating = int
 
@@ -52,11 +52,13 @@ class ViewerPolicy:
     temperature = 0.25
 
     def __init__(self, viewer: Viewer, catalogue: Catalogue, item_factors: np.ndarray | None,
-                 crowd: np.ndarray) -> None:
+                 crowd: np.ndarray, crowd_list: list[float] | None = None) -> None:
         self.viewer = viewer
         self.cat = catalogue
         self.factors = item_factors
         self.crowd = crowd
+        self._taste: list[float] = viewer.taste.tolist()
+        self._crowd: list[float] = crowd_list if crowd_list is not None else crowd.tolist()  # share it across viewers
 
     def __call__(self, persona: Any, observation: DecisionRequest, memories: Any, beliefs: Any,
                  rng: np.random.Generator) -> BaseModel:
@@ -75,39 +77,60 @@ class ViewerPolicy:
         expected = self.viewer.rating(interest, self.crowd[items])
         return np.clip(np.rint(expected + rng.normal(0.0, 0.3, len(items))), 1, 5).astype(int)
 
-    def boredom(self, memories: Any) -> np.ndarray:
+    def boredom(self, memories: Any) -> dict[int, float]:
         """Genre weights of what the viewer watched lately (from its memory): repetition bores."""
-        counts = np.zeros(self.cat.genres.shape[1])
+        weights: dict[int, float] = {}
         n = 0
+        index, gw = self.cat.index, self.cat.genre_weights
         for obs in memories.recent(24):
             if getattr(obs, "kind", None) == "recsys.watched":
-                i = self.cat.index.get(obs.data.get("item"))
+                i = index.get(obs.data.get("item"))
                 if i is not None:
-                    counts += self.cat.genre_unit[i]
                     n += 1
-        return counts / n if n else counts
+                    for g, w in gw[i]:
+                        weights[g] = weights.get(g, 0.0) + w
+        return {g: w / n for g, w in weights.items()} if n else weights
+
+    def page_interest(self, idx: list[int]) -> list[float]:
+        """Viewer.interest for a handful of items, on Python floats (numpy when there is a latent part)."""
+        v = self.viewer
+        if v.latent is not None and self.factors is not None:
+            return v.interest(self.cat, np.asarray(idx, dtype=np.int64), self.factors).tolist()
+        taste, role, cat = self._taste, v.role, self.cat
+        qw, pull = role.quality_weight, 0.3 * role.conformity
+        return [sum(taste[g] * w for g, w in cat.genre_weights[i]) + qw * cat.quality_list[i]
+                + pull * cat.popularity_z_list[i] for i in idx]
 
     def page(self, ctx: dict[str, Any], memories: Any, rng: np.random.Generator) -> PageChoice:
+        """Pages hold a handful of items, so this works on Python floats."""
         role = self.viewer.role
-        items = np.asarray(ctx["_items"], dtype=np.int64)
+        idx = ctx["_items"]
         page, watched_before = int(ctx["page"]), int(ctx["watched_in_session"])
-        if len(items):
-            interest = self.viewer.interest(self.cat, items, self.factors)
-            bored = self.cat.genre_unit[items] @ self.boredom(memories)
-            interest = interest - (1.0 - role.curiosity) * 0.6 * bored + role.curiosity * 0.4 * (1.0 - bored)
-            p = _sigmoid((interest - role.threshold) / self.temperature)
-            chosen = rng.random(len(items)) < p
-            ratings = self.rate(interest[chosen], items[chosen], rng).tolist()
-            watch = [ctx["items"][j]["id"] for j in np.flatnonzero(chosen)]
-        else:
-            watch, ratings = [], []
+        watch: list[str] = []
+        ratings: list[int] = []
+        if idx:
+            interest = self.page_interest(idx)
+            recent = self.boredom(memories)
+            gw, crowd = self.cat.genre_weights, self._crowd
+            draws = rng.random(2 * len(idx) + 1).tolist()
+            cur, thr, temp = role.curiosity, role.threshold, self.temperature
+            mean, spread, conf = role.rating_mean, role.rating_spread, role.conformity
+            for j, i in enumerate(idx):
+                bored = sum(recent.get(g, 0.0) * w for g, w in gw[i]) if recent else 0.0
+                s = interest[j] - (1.0 - cur) * 0.6 * bored + cur * 0.4 * (1.0 - bored)
+                z = max(-50.0, min(50.0, (s - thr) / temp))
+                if draws[j] < 1.0 / (1.0 + math.exp(-z)):
+                    watch.append(ctx["items"][j]["id"])
+                    expected = mean + math.tanh(interest[j] - thr) * spread + 0.5 * conf * crowd[i]  # Viewer.rating
+                    noise = 1.04 * (draws[len(idx) + j] - 0.5)  # uniform, standard deviation 0.3
+                    ratings.append(int(min(5.0, max(1.0, round(expected + noise)))))
         n = len(watch)
         total = watched_before + n
         # the longer the session, the likelier the exit; patience damps it, a rewarding page holds the viewer
         p_tired = 1.0 - math.exp(-0.25 * page * (1.5 - role.patience))
         p_bored = 0.45 * (1.0 - role.patience) if n == 0 else 0.0
         p_satisfied = 0.15 * total
-        u = float(rng.random())
+        u = draws[-1] if idx else float(rng.random())
         if u < p_satisfied and n > 0:
             return PageChoice(watch=watch, ratings=ratings, leave=True, reason="satisfied")
         if u < p_satisfied + p_bored:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Generator
 from typing import Any
@@ -76,6 +77,7 @@ class RecommenderScenario(Scenario):
         if not hasattr(self, "_data"):
             self.check()
         cfg = self.config
+        self._tune_gc(world)
         self.build_population(world)
         world.log("recsys.catalogue", self.catalogue.table())
         self.arms = cfg.arms
@@ -93,34 +95,69 @@ class RecommenderScenario(Scenario):
         memory = MemorySystem(cfg.memory).bind(world)
         self.agents: list[tuple[str, str, Agent, ViewerRole]] = []  # (arm label, user id, agent, role)
         several = len(self.arms) > 1
+        dumps = [r.model_dump(mode="json") for r in self.roles]
+        crowd_list = self.crowd.tolist()
         for label in self.labels:
             for k, uid in enumerate(self.user_ids):
                 role = self.roles[k]
                 aid = f"{uid}.{label}" if several else uid
-                persona = Persona(id=aid, name=f"Viewer {uid}", attention=None,
-                                  roles={"viewer": role.model_dump(mode="json")})
-                policy = ViewerPolicy(self.viewers[k], self.catalogue, self.item_factors, self.crowd)
+                persona = Persona(id=aid, name=f"Viewer {uid}", roles={"viewer": dumps[k]})
+                policy = ViewerPolicy(self.viewers[k], self.catalogue, self.item_factors, self.crowd, crowd_list)
                 agent = Agent(persona, brains.make(kinds[k], policy, "viewer"), memory=memory.stream(persona))
                 world.add_agent(agent)
-                agent.rng = world.streams.fresh(f"viewer:{uid}")  # the same draws in every arm
+                if several:
+                    agent.rng = world.streams.fresh(f"agent:{uid}")  # the same draws in every arm
                 self.agents.append((label, uid, agent, role))
+        self.arrivals = self.draw_arrivals(world)
         self.watched: dict[str, set[str]] = {}
         self.sessions_done = 0
+        gc.freeze()  # what setup built lives for the whole run: keep it out of every collection
+
+    @staticmethod
+    def _tune_gc(world: World) -> None:
+        """Tens of thousands of long-lived agents and their memories make the cyclic garbage collector walk
+        them again and again (a third of a 30k-viewer run). Collect less often during the run; the old
+        thresholds come back, and frozen objects are released, when the run closes."""
+        old = gc.get_threshold()
+        gc.set_threshold(max(old[0], 10_000), max(old[1], 10), max(old[2], 10))
+
+        def restore(_world: World) -> None:
+            gc.unfreeze()
+            gc.set_threshold(*old)
+
+        world.on_close(restore)
+
+    def draw_arrivals(self, world: World) -> list[list[float]]:
+        """Session start times per viewer, the same in every arm: a Poisson process over ``days`` at the
+        viewer's activity rate (or ``sessions_per_user`` uniform times)."""
+        cfg = self.config
+        rng = world.rng("scenario:recommender:arrivals")
+        n = len(self.user_ids)
+        if cfg.sessions_per_user is not None:
+            counts = np.full(n, cfg.sessions_per_user)
+        else:
+            counts = rng.poisson(np.asarray([r.activity for r in self.roles]) * cfg.days)
+        owner = np.repeat(np.arange(n), counts)
+        times = np.round(rng.uniform(0.0, cfg.days * DAY, len(owner)), 3)
+        order = np.lexsort((times, owner))
+        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        flat = times[order].tolist()
+        return [flat[bounds[k]: bounds[k + 1]] for k in range(n)]
 
     def processes(self, world: World) -> list[Generator[Any, Any, Any]]:
-        return [self.viewer(world, label, uid, agent, role) for label, uid, agent, role in self.agents]
+        index = self._uindex
+        return [self.viewer(world, label, uid, agent, self.arrivals[index[uid]]) for label, uid, agent, _ in self.agents]
 
     # -- the viewer's days ------------------------------------------------------------------------
-    def viewer(self, world: World, label: str, uid: str, agent: Agent, role: ViewerRole) -> Generator[Any, Any, None]:
-        cfg = self.config
-        arrivals = world.streams.fresh(f"arrivals:{uid}")
-        horizon = cfg.days * DAY
+    def viewer(self, world: World, label: str, uid: str, agent: Agent, arrivals: list[float]) -> Generator[Any, Any, None]:
+        """Sessions at the drawn times; a Poisson arrival during a session is dropped (the viewer is busy)."""
+        fixed = self.config.sessions_per_user is not None
         n = 0
-        while cfg.sessions_per_user is None or n < cfg.sessions_per_user:
-            gap = float(arrivals.exponential(DAY / role.activity))
-            if cfg.sessions_per_user is None and world.now + gap > horizon:
-                return
-            yield world.timeout(gap)
+        for t in arrivals:
+            if t > world.now:
+                yield world.timeout(t - world.now)
+            elif not fixed:
+                continue
             n += 1
             yield from self.session(world, label, uid, agent, n)
 
@@ -131,7 +168,7 @@ class RecommenderScenario(Scenario):
         sid = f"{aid}#{n}"
         me = (aid,)
         start = world.emit("recsys.session_started", {"session": sid, "arm": label, "user": uid, "n": n},
-                           witnesses=me, agent=aid)
+                           agent=aid)
         seen = self.watched.setdefault(aid, set())
         exclude = set(seen)
         watched_n, pages, reason = 0, 0, "max_pages"
@@ -171,7 +208,7 @@ class RecommenderScenario(Scenario):
             if skipped:
                 unnoticed = [items[p] for p in range(len(items)) if p not in noticed]
                 world.emit("recsys.skipped", {"session": sid, "arm": label, "page": page, "items": skipped,
-                                              "unnoticed": unnoticed}, witnesses=me, agent=aid, causes=(shown,))
+                                              "unnoticed": unnoticed}, agent=aid, causes=(shown,))
                 for it in skipped:
                     rec.update(Feedback(uid, it, "skipped", None, world.now))
             watched_n += len(watched_page)
@@ -181,7 +218,7 @@ class RecommenderScenario(Scenario):
                 reason = action.reason if action.reason != "none" else "left"
                 break
         world.emit("recsys.session_ended", {"session": sid, "arm": label, "reason": reason, "pages": pages,
-                                            "watched": watched_n}, witnesses=me, agent=aid, causes=(start,))
+                                            "watched": watched_n}, agent=aid, causes=(start,))
         self.sessions_done += 1
 
     # -- metrics ---------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-
 from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
 
 
@@ -62,49 +61,71 @@ def viewer_of(role: ViewerRole) -> Viewer:
     return Viewer(np.asarray(role.taste, dtype=np.float64), latent, role)
 
 
-def synthetic_roles(n: int, cat: Catalogue, rng: np.random.Generator) -> list[ViewerRole]:
-    """Viewers with known tastes: 1-3 loved genres, mild dislike of others, varied traits."""
-    roles = []
+def synthetic_roles(n: int, cat: Catalogue, rng: np.random.Generator, chunk: int = 4096) -> list[ViewerRole]:
+    """Viewers with known tastes: 1-3 loved genres, mild dislike of others, varied traits (vectorised)."""
     g = len(GENRES)
-    for _ in range(n):
-        taste = rng.normal(-0.3, 0.4, g)
-        loved = 1 + rng.choice(g - 1, size=int(rng.integers(1, 4)), replace=False)
-        taste[loved] = rng.normal(1.6, 0.3, len(loved))
-        taste[0] = 0.0
-        role = ViewerRole(
-            taste=np.round(taste, 4).tolist(), quality_weight=round(float(rng.uniform(0.2, 0.6)), 4),
-            activity=round(float(np.exp(rng.normal(np.log(0.4), 0.6))), 4),
-            diversity=round(float(rng.beta(2, 3)), 4), conformity=round(float(rng.beta(2, 2)), 4),
-            patience=round(float(rng.beta(2, 2)), 4), curiosity=round(float(rng.beta(2, 4)), 4),
-            rating_mean=round(float(np.clip(rng.normal(3.6, 0.4), 1.5, 4.8)), 4),
-            rating_spread=round(float(rng.uniform(0.6, 1.3)), 4),
-        )
-        v = viewer_of(role)
-        scores = v.interest(cat, np.arange(len(cat)))
-        role.threshold = round(float(np.quantile(scores, 0.8)), 4)  # most of the catalogue does not appeal
-        roles.append(role)
-    return roles
+    taste = rng.normal(-0.3, 0.4, (n, g))
+    n_loved = rng.integers(1, 4, n)
+    keys = rng.random((n, g - 1)).argsort(axis=1)  # a random order of genres per viewer
+    for j in range(3):
+        rows = np.flatnonzero(n_loved > j)
+        taste[rows, 1 + keys[rows, j]] = rng.normal(1.6, 0.3, len(rows))
+    taste[:, 0] = 0.0
+    taste = np.round(taste, 4)
+    cols = {
+        "quality_weight": rng.uniform(0.2, 0.6, n), "activity": np.exp(rng.normal(np.log(0.4), 0.6, n)),
+        "diversity": rng.beta(2, 3, n), "conformity": rng.beta(2, 2, n), "patience": rng.beta(2, 2, n),
+        "curiosity": rng.beta(2, 4, n), "rating_mean": np.clip(rng.normal(3.6, 0.4, n), 1.5, 4.8),
+        "rating_spread": rng.uniform(0.6, 1.3, n),
+    }
+    cols = {k: np.round(v, 4) for k, v in cols.items()}
+    # interest of every viewer in every item, by chunks; most of the catalogue does not appeal
+    threshold = np.empty(n)
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        threshold[lo:hi] = np.quantile(_interest_matrix(cat, taste[lo:hi], cols, lo, hi), 0.8, axis=1)
+    threshold = np.round(threshold, 4)
+    lists = {k: v.tolist() for k, v in cols.items()}
+    taste_l, thr = taste.tolist(), threshold.tolist()
+    return [ViewerRole(taste=taste_l[i], threshold=thr[i], **{k: v[i] for k, v in lists.items()}) for i in range(n)]
+
+
+def _interest_matrix(cat: Catalogue, taste: np.ndarray, cols: dict[str, np.ndarray], lo: int, hi: int) -> np.ndarray:
+    """Viewer.interest for rows lo:hi of a population, against the whole catalogue."""
+    return (taste @ cat.genre_unit.T + cols["quality_weight"][lo:hi, None] * cat.quality[None, :]
+            + 0.3 * cols["conformity"][lo:hi, None] * cat.popularity_z[None, :])
 
 
 def synthetic_ratings(cat: Catalogue, roles: list[ViewerRole], rng: np.random.Generator,
-                      per_user: int = 40, start: int = 880_000_000) -> Ratings:
-    """Rating histories drawn from known tastes: items picked by interest (softmax), rated by style."""
-    users, items, ratings, times = [], [], [], []
+                      per_user: int = 40, start: int = 880_000_000, chunk: int = 4096) -> Ratings:
+    """Rating histories drawn from known tastes: items picked by interest (softmax sampling without
+    replacement, by the Gumbel-top-k trick), rated by each viewer's style with noise."""
+    n, n_items = len(roles), len(cat)
+    taste = np.asarray([r.taste for r in roles])
+    cols = {k: np.asarray([getattr(r, k) for r in roles]) for k in
+            ("quality_weight", "conformity", "activity", "threshold", "rating_mean", "rating_spread")}
+    counts = np.clip(rng.poisson(per_user * cols["activity"] / 0.4), 20, max(1, n_items // 2))
     crowd = cat.quality * 0.5
-    all_items = np.arange(len(cat))
-    for u, role in enumerate(roles):
-        v = viewer_of(role)
-        interest = v.interest(cat, all_items)
-        n = int(np.clip(rng.poisson(per_user * role.activity / 0.4), 20, len(cat) // 2))
-        w = np.exp((interest - interest.max()) / 0.35)
-        picked = rng.choice(len(cat), size=n, replace=False, p=w / w.sum())
-        r = np.clip(np.rint(v.rating(interest[picked], crowd[picked]) + rng.normal(0, 0.5, n)), 1, 5)
-        users.append(np.full(n, u))
+    users, items, ratings = [], [], []
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        interest = _interest_matrix(cat, taste[lo:hi], cols, lo, hi)
+        keys = interest / 0.35 + rng.gumbel(size=interest.shape)
+        order = np.argsort(-keys, axis=1, kind="stable")
+        k = counts[lo:hi]
+        take = np.arange(order.shape[1])[None, :] < k[:, None]
+        rows = np.repeat(np.arange(lo, hi), k)
+        picked = order[take]
+        s = interest[rows - lo, picked]
+        tilt = np.tanh(s - cols["threshold"][rows]) * cols["rating_spread"][rows]
+        expected = cols["rating_mean"][rows] + tilt + 0.5 * cols["conformity"][rows] * crowd[picked]
+        users.append(rows)
         items.append(picked)
-        ratings.append(r)
-        times.append(start + np.sort(rng.integers(0, 86_400 * 200, n)))
-    cat_ = np.concatenate
-    return Ratings(cat_(users), cat_(items), cat_(ratings).astype(float), cat_(times), [f"u{u + 1}" for u in range(len(roles))])
+        ratings.append(np.clip(np.rint(expected + rng.normal(0, 0.5, len(rows))), 1, 5))
+    u = np.concatenate(users)
+    times = start + rng.integers(0, 86_400 * 200, len(u))  # when each rating was given (splits use it)
+    return Ratings(u, np.concatenate(items), np.concatenate(ratings).astype(float), times,
+                   [f"u{i + 1}" for i in range(n)])
 
 
 # -- from data -----------------------------------------------------------------------------------
@@ -157,7 +178,6 @@ def fit_roles(train: Ratings, cat: Catalogue, rank: int = 16, seed: int = 0) -> 
     q = pure_svd(train, len(cat), rank, seed)  # (n_items, rank), orthonormal columns
     item_mean = _item_means(train, len(cat))
     mu = float(train.ratings.mean()) if len(train) else 3.5
-    crowd = item_mean - mu
     t = traits(train, cat, item_mean)
     rows = train.by_user()
     median_activity = float(np.median(t.activity)) or 1.0
@@ -190,6 +210,6 @@ def fit_roles(train: Ratings, cat: Catalogue, rank: int = 16, seed: int = 0) -> 
         latent = latent * (1.5 / scale)
         role.latent = np.round(latent, 6).tolist()
         scores = base + q @ latent
-        role.threshold = float(np.quantile(scores[its], 0.3)) if len(its) else float(np.quantile(scores, 0.9))
+        role.threshold = float(np.quantile(scores[its], 0.2)) if len(its) else float(np.quantile(scores, 0.9))
         roles.append(role)
     return roles, FittedSpace(q, item_mean, mu)
