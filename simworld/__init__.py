@@ -31,7 +31,10 @@ _EXPORTS = {
     "RunFailed": "simworld.errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [
+    "BadInput", "DecisionRequest", "Event", "RunFailed", "RunInterrupted", "RunLog", "RunResult", "Scenario",
+    "ScenarioConfig", "World", "WorldEvent", "__version__", "load_run", "prepare", "run",
+]
 
 if TYPE_CHECKING:
     from simworld.decisions import DecisionRequest

@@ -10,7 +10,7 @@ import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def prepare(
 
 
 def _new_run_id(name: str, seed: int) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return f"{name}-s{seed}-{stamp}-{secrets.token_hex(2)}"
 
 
@@ -143,7 +143,7 @@ def execute(
         status, reason = "failed", err.line()
         _finish(world, writer, scn, status, reason)
         raise
-    except Exception as err:  # noqa: BLE001 - any scenario error ends the run cleanly with its log kept
+    except Exception as err:
         status, reason = "failed", f"{type(err).__name__}: {err}"
         _finish(world, writer, scn, status, reason, traceback.format_exc())
         raise RunFailed(f"run failed: {reason} (log kept in {path})", path) from err

@@ -7,9 +7,10 @@ for choices) and ``run`` (advance the clock).
 
 from __future__ import annotations
 
+import gc
 import math
-from contextvars import ContextVar
 from collections.abc import Callable, Generator, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,21 @@ class WorldEvent:
     agent: str | None
     data: dict[str, Any]
     causes: tuple[int, ...] = ()
+
+
+def _quiet_gc() -> Callable[[], None]:
+    """While the clock runs, keep what already exists (agents, personas, setup) out of the cyclic
+    collector and collect less often: long-lived agents, memories and events are otherwise walked again
+    and again (a quarter of a large run's time). Returns the function that restores both."""
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(old[0], 20_000), max(old[1], 20), max(old[2], 20))
+
+    def restore() -> None:
+        gc.unfreeze()
+        gc.set_threshold(*old)
+
+    return restore
 
 
 class World:
@@ -292,13 +308,17 @@ class World:
         step, peek = env.step, env.peek
         limit = math.inf if until is None else until
         n = 0
-        while not self.stop_requested:
-            t = peek()
-            if t == math.inf or t > limit:
-                break
-            step()
-            n += 1
-            if progress is not None and n % every == 0:
-                progress(self)
+        restore_gc = _quiet_gc()
+        try:
+            while not self.stop_requested:
+                t = peek()
+                if t == math.inf or t > limit:
+                    break
+                step()
+                n += 1
+                if progress is not None and n % every == 0:
+                    progress(self)
+        finally:
+            restore_gc()
         if progress is not None:
             progress(self)

@@ -181,9 +181,9 @@ def test_reflect_node_writes_model_reflections_with_evidence(tmp_path):
 
 def test_a_users_own_langchain_chat_model_plugs_into_the_gateway(tmp_path):
     from langchain_openai import ChatOpenAI
-
     from simworld.agents import Agent, Persona
     from simworld.agents.model_brain import ModelBrain
+
     from simworld.decisions import DecisionRequest
     from simworld.models import ModelSpec
     from simworld.models.gateway import Gateway

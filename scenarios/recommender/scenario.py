@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Generator
 from typing import Any
@@ -77,7 +76,6 @@ class RecommenderScenario(Scenario):
         if not hasattr(self, "_data"):
             self.check()
         cfg = self.config
-        self._tune_gc(world)
         self.build_population(world)
         world.log("recsys.catalogue", self.catalogue.table())
         self.arms = cfg.arms
@@ -111,21 +109,6 @@ class RecommenderScenario(Scenario):
         self.arrivals = self.draw_arrivals(world)
         self.watched: dict[str, set[str]] = {}
         self.sessions_done = 0
-        gc.freeze()  # what setup built lives for the whole run: keep it out of every collection
-
-    @staticmethod
-    def _tune_gc(world: World) -> None:
-        """Tens of thousands of long-lived agents and their memories make the cyclic garbage collector walk
-        them again and again (a third of a 30k-viewer run). Collect less often during the run; the old
-        thresholds come back, and frozen objects are released, when the run closes."""
-        old = gc.get_threshold()
-        gc.set_threshold(max(old[0], 10_000), max(old[1], 10), max(old[2], 10))
-
-        def restore(_world: World) -> None:
-            gc.unfreeze()
-            gc.set_threshold(*old)
-
-        world.on_close(restore)
 
     def draw_arrivals(self, world: World) -> list[list[float]]:
         """Session start times per viewer, the same in every arm: a Poisson process over ``days`` at the
