@@ -18,7 +18,7 @@ _ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 
 
 class Demographics(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     age: int | None = Field(default=None, ge=0, le=130)
     gender: str | None = None
@@ -31,7 +31,7 @@ class Demographics(BaseModel):
 class BigFive(BaseModel):
     """OCEAN traits, each in [0, 1]; 0.5 is the population middle."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     openness: float = Field(default=0.5, ge=0.0, le=1.0)
     conscientiousness: float = Field(default=0.5, ge=0.0, le=1.0)
@@ -43,7 +43,7 @@ class BigFive(BaseModel):
 class Persona(BaseModel):
     """A person an agent plays. ``roles`` holds typed, scenario-specific parts (``roles.bidder``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str = Field(pattern=_ID_PATTERN, max_length=128)
     name: str = Field(min_length=1)

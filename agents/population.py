@@ -27,13 +27,13 @@ _LAST = (  # noqa: SIM905
 class Normal(BaseModel):
     """A normal distribution (clipped to the field's range where it has one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     mean: float
     sd: float = Field(ge=0.0)
 
 
 class LogNormal(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     median: float = Field(gt=0.0)
     sigma: float = Field(ge=0.0)
 
@@ -41,7 +41,7 @@ class LogNormal(BaseModel):
 class BudgetSpec(BaseModel):
     """Budget log-normal around ``median``, its log correlated with log income by ``correlation``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     median: float = Field(default=450_000.0, gt=0.0)
     sigma: float = Field(default=0.35, ge=0.0)
     correlation: float = Field(default=0.7, ge=-1.0, le=1.0)
@@ -54,7 +54,7 @@ def _default_big_five() -> dict[str, Normal]:
 class PopulationSpec(BaseModel):
     """Distributions for every persona field the generator fills. Categorical weights need not sum to 1."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     big_five: dict[str, Normal] = Field(default_factory=_default_big_five)
     age: Normal = Normal(mean=44.0, sd=13.0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from pydantic import ValidationError
+
 from simworld import registry
-from simworld.errors import BadInput
+from simworld.errors import BadInput, from_validation
 from simworld.runlog import load_run
 
 
@@ -19,11 +21,14 @@ def analyze_run(path: str | os.PathLike[str]) -> dict[str, Any]:
         cls = registry.resolve(ref)
     except BadInput:
         raise BadInput(str(log.path), f"cannot find the scenario that wrote this run ({ref!r})", "scenario") from None
-    scenario = cls(cls.Config.model_validate(log.config))
-    metrics = scenario.metrics(log)
+    try:
+        scenario = cls(cls.Config.model_validate(log.config))
+    except ValidationError as err:
+        raise from_validation(str(log.path / "manifest.json"), err, "config") from None
     counts: dict[str, int] = {}
-    for obj in log.iter_raw():
-        counts[obj["kind"]] = counts.get(obj["kind"], 0) + 1
+    for event in log.events():  # validates every line first: a damaged log is one clear error
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+    metrics = scenario.metrics(log)
     stored = log.metrics
     return {
         "scenario": name,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 class ScoringWeights(BaseModel):
     """How much each normalised score part counts in a retrieval's total."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     recency: float = Field(default=0.5, ge=0.0)
     importance: float = Field(default=3.0, ge=0.0)
@@ -33,7 +33,7 @@ class ImportanceConfig(BaseModel):
     field named in ``surprise[kind]`` (how far the value lies from what the agent saw before).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     default: float = Field(default=2.0, ge=0.0, le=10.0)
     kinds: dict[str, float] = Field(default_factory=dict, description="kind or 'prefix.*' -> base importance")
@@ -59,7 +59,7 @@ class ReflectionConfig(BaseModel):
     once; ``model`` leaves it to a model brain, which sees ``wants_reflection()`` and calls
     ``add_reflection(text, evidence)``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = True
     mode: Literal["rule", "model"] = "rule"
@@ -72,7 +72,7 @@ class CapacityConfig(BaseModel):
     leaves it and is promoted to long-term memory if its importance reaches ``promote_importance``,
     otherwise forgotten (kept in the record, never retrieved). Off when ``short_term`` is None."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     short_term: int | None = Field(default=None, ge=1)
     promote_importance: float = Field(default=5.0, ge=0.0)
@@ -81,7 +81,7 @@ class CapacityConfig(BaseModel):
 class MemoryConfig(BaseModel):
     """Everything about an agent's memory that a config file can set (``--set memory.weights.relevance=1``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: Literal["stream", "list"] = Field(
         default="stream", description="stream: scored retrieval and reflection; list: a plain list (no retrieval)"
@@ -116,7 +116,7 @@ class MemoryRole(BaseModel):
     ``weights`` may name only some parts; ``sensitivity`` multiplies every observation's importance.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     weights: dict[Literal["recency", "importance", "relevance"], float] = Field(default_factory=dict)
     decay: float | None = Field(default=None, gt=0.0, le=1.0)

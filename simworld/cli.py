@@ -48,7 +48,7 @@ def list_cmd() -> None:
 
 @cli.command("run")
 @click.argument("target")
-@click.option("--seed", type=int, default=None, help="Random seed (default: the config file's, else 0).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: the config file's, else 0).")
 @click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True)
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a config value.")
 @click.option("--run-id", default=None, help="Name of the run folder (default: scenario-seed-time).")

@@ -244,7 +244,8 @@ class RunLog:
                     rec = orjson.loads(raw)
                 except orjson.JSONDecodeError:
                     continue  # a torn last line after a crash
-                out[rec.pop("seq")] = rec
+                if isinstance(rec, dict) and isinstance(rec.get("seq"), int):
+                    out[rec.pop("seq")] = rec
         return out
 
     def __iter__(self) -> Iterator[Event]:
@@ -276,6 +277,8 @@ def load_run(path: str | os.PathLike[str]) -> RunLog:
         manifest = orjson.loads(mpath.read_bytes())
     except orjson.JSONDecodeError as err:
         raise BadInput(str(mpath), f"not valid JSON ({err.msg})") from None
+    if not isinstance(manifest, dict):
+        raise BadInput(str(mpath), f"expected a JSON object, got {type(manifest).__name__}")
     if not (p / EVENTS).exists():
         raise BadInput(str(p), f"not a run directory (no {EVENTS})")
     return RunLog(path=p, manifest=manifest, truncated=_tail_truncated(p / EVENTS))

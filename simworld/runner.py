@@ -76,6 +76,8 @@ def prepare(
             if not isinstance(file_values["seed"], int) or isinstance(file_values["seed"], bool):
                 raise BadInput(file_name, f"must be an integer (got {file_values['seed']!r})", "seed")
             seed = file_values["seed"]
+    if seed is not None and seed < 0:
+        raise BadInput("--seed", f"must be a non-negative integer, got {seed}")
     try:
         cls = registry.resolve(spec if not isinstance(spec, os.PathLike) else str(spec))  # type: ignore[arg-type]
     except BadInput as err:

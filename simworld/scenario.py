@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class ScenarioConfig(BaseModel):
     """Base for scenario configs: unknown keys are errors, so a typo never passes silently."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class Scenario:

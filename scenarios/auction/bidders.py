@@ -13,7 +13,7 @@ from simworld.scenarios.auction.items import LOCATIONS, House
 class Preferences(BaseModel):
     """How much a bidder cares about each house attribute (weights in [0, 1])."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     size: float = Field(default=0.5, ge=0.0, le=1.0)
     location: str | None = Field(default=None, description="preferred location type, if any")
@@ -25,7 +25,7 @@ class Preferences(BaseModel):
 class BidderRole(BaseModel):
     """``roles.bidder`` of a persona."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     budget: float = Field(gt=0.0, description="most the bidder can spend over the whole auction")
     risk_attitude: float = Field(default=0.0, ge=-1.0, le=1.0, description="-1 averse, 0 neutral, 1 seeking")

@@ -17,7 +17,7 @@ _PRICE_PER_SQM = {"city centre": 5200.0, "suburbs": 3600.0, "countryside": 2400.
 class House(BaseModel):
     """A lot. ``true_value`` is hidden from bidders and revealed after the sale."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
     size_sqm: float = Field(gt=0)

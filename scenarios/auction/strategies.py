@@ -23,7 +23,7 @@ ENGLISH, SEALED, DUTCH = "auction.english", "auction.sealed", "auction.dutch"
 class EnglishAction(BaseModel):
     """Open ascending: take the current ask, or pass (and leave this lot)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     choice: Literal["bid", "pass"]
     rationale: str = ""
 
@@ -31,7 +31,7 @@ class EnglishAction(BaseModel):
 class SealedBid(BaseModel):
     """Sealed bid: an amount, or None for no bid."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     amount: float | None = Field(default=None, ge=0.0)
     rationale: str = ""
 
@@ -39,7 +39,7 @@ class SealedBid(BaseModel):
 class DutchAction(BaseModel):
     """Descending clock: accept the current price, or wait for a lower one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     choice: Literal["accept", "wait"]
     rationale: str = ""
 

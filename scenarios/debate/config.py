@@ -16,7 +16,7 @@ UpdateRule = Literal["degroot", "friedkin_johnsen", "hegselmann_krause", "deffua
 class DebateRole(BaseModel):
     """``roles.debate`` of a persona: a debater (with a stance) or a member of the audience."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     part: Literal["debater", "audience"] = "audience"
     stance: float | None = Field(default=None, ge=-1.0, le=1.0, description="initial opinion on every proposition")
     stances: dict[str, float] = Field(default_factory=dict, description="proposition id -> initial opinion")
@@ -41,7 +41,7 @@ class DebateConfig(BrainSettings):
     update_rule: UpdateRule = "argument"
     network: Literal["complete", "small_world", "scale_free", "file"] = "small_world"
     network_file: Path | None = Field(default=None, description="edges for network: file")
-    small_world_k: int = Field(default=4, ge=1)
+    small_world_k: int = Field(default=4, ge=2)
     small_world_p: float = Field(default=0.2, ge=0.0, le=1.0)
     scale_free_m: int = Field(default=2, ge=1)
     self_weight: float = Field(default=0.5, ge=0.0, le=1.0, description="weight an agent keeps on its own view")

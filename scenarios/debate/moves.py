@@ -26,7 +26,7 @@ ARGUE, PRIVATE, VOTE = "debate.argue", "debate.private", "debate.vote"
 class Argument(BaseModel):
     """A debater's turn: the move's type and what is said (rule brains fill the text from templates)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     move: Move
     text: str = Field(default="", max_length=2000)
     rationale: str = ""
@@ -35,7 +35,7 @@ class Argument(BaseModel):
 class PrivateMessage(BaseModel):
     """A private word at the break: to whom (a participant id, or None to stay silent) and what."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     to: str | None = None
     text: str = Field(default="", max_length=1000)
     rationale: str = ""
@@ -44,7 +44,7 @@ class PrivateMessage(BaseModel):
 class Vote(BaseModel):
     """The closing vote on the proposition."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     vote: Literal["for", "against", "undecided"]
     rationale: str = ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,9 @@ def build_graph(kind: str, ids: list[str], rng: np.random.Generator, k: int = 4,
     return g
 
 
-def load_edges(path: Path, ids: list[str]) -> list[tuple[str, str, float]]:
-    """Read ``{edges: [[listener, speaker, weight?], ...], directed: bool}`` from YAML or JSON: the
-    listener gives ``weight`` (default 1) to the speaker's opinion; undirected files add both ways."""
+def parse_edges(path: Path) -> tuple[list[tuple[str, str, float]], bool]:
+    """The file's edges as (listener, speaker, weight) and whether it is directed; checks the format and
+    the weights (run before anything is written; participants are checked by :func:`load_edges`)."""
     try:
         text = path.read_text(encoding="utf-8")
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
@@ -54,22 +55,30 @@ def load_edges(path: Path, ids: list[str]) -> list[tuple[str, str, float]]:
         raise BadInput(str(path), f"cannot parse: {str(err).splitlines()[0]}", "network_file") from None
     if not isinstance(data, dict) or not isinstance(data.get("edges"), list):
         raise BadInput(str(path), "expected a mapping with a list under 'edges'", "edges")
-    known = set(ids)
-    directed = bool(data.get("directed", False))
-    out: list[tuple[str, str, float]] = []
+    edges: list[tuple[str, str, float]] = []
     for i, e in enumerate(data["edges"]):
         if not isinstance(e, (list, tuple)) or len(e) not in (2, 3):
             raise BadInput(str(path), "an edge is [listener, speaker] or [listener, speaker, weight]", f"edges[{i}]")
-        a, b = str(e[0]), str(e[1])
         w = e[2] if len(e) == 3 else 1.0
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise BadInput(str(path), f"weight must be a non-negative number, got {w!r}", f"edges[{i}]")
+        edges.append((str(e[0]), str(e[1]), float(w)))
+    return edges, bool(data.get("directed", False))
+
+
+def load_edges(path: Path, ids: list[str]) -> list[tuple[str, str, float]]:
+    """Read ``{edges: [[listener, speaker, weight?], ...], directed: bool}`` from YAML or JSON: the
+    listener gives ``weight`` (default 1) to the speaker's opinion; undirected files add both ways."""
+    edges, directed = parse_edges(path)
+    known = set(ids)
+    out: list[tuple[str, str, float]] = []
+    for i, (a, b, w) in enumerate(edges):
         for who in (a, b):
             if who not in known:
                 raise BadInput(str(path), f"unknown participant {who!r}", f"edges[{i}]")
-        if not isinstance(w, (int, float)) or w < 0:
-            raise BadInput(str(path), f"weight must be a non-negative number, got {w!r}", f"edges[{i}]")
-        out.append((a, b, float(w)))
+        out.append((a, b, w))
         if not directed:
-            out.append((b, a, float(w)))
+            out.append((b, a, w))
     return out
 
 

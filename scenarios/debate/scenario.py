@@ -26,7 +26,7 @@ from simworld.scenarios.debate.moves import (
     policies,
     template_text,
 )
-from simworld.scenarios.debate.network import build_graph, influence_weights, load_edges
+from simworld.scenarios.debate.network import build_graph, influence_weights, load_edges, parse_edges
 
 from simworld.decisions import DecisionRequest
 from simworld.errors import BadInput
@@ -58,8 +58,7 @@ class DebateScenario(Scenario):
                 raise BadInput(str(path), f"needs at least 2 personas with roles.debate.part: debater, found {n_deb}")
         if cfg.network == "file" and cfg.network_file is not None:
             self._network_path = self.resolve_path(cfg.network_file)
-            if not self._network_path.exists():
-                raise BadInput(str(self._network_path), "no such file", "network_file")
+            parse_edges(self._network_path)  # format errors now, before anything is written
 
     def _personas(self, world: World) -> tuple[list[Persona], list[Persona]]:
         cfg = self.config

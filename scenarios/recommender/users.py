@@ -17,7 +17,7 @@ from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
 class ViewerRole(BaseModel):
     """``persona.roles.viewer``: everything the rule policy knows about this viewer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     taste: list[float] = Field(default_factory=lambda: [0.0] * len(GENRES), description="affinity per genre")
     latent: list[float] | None = Field(default=None, description="taste in the item-factor space (fitted)")

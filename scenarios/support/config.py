@@ -15,7 +15,7 @@ from simworld.scenarios.support.strategies import policies
 class SupporterRole(BaseModel):
     """``roles.supporter`` of a persona (present: this persona is a supporter)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     policy: str | None = Field(default=None, description="overrides the config's policy")
 
 

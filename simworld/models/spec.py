@@ -18,7 +18,7 @@ def default_cache_path() -> Path:
 class ModelSpec(BaseModel):
     """Which chat model, how to reach it, and the limits around it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     provider: Literal["openai", "ollama", "local"] = Field(
         default="openai", description="openai: any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, LM Studio)"
