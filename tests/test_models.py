@@ -180,6 +180,7 @@ def test_reflect_node_writes_model_reflections_with_evidence(tmp_path):
 
 
 def test_a_users_own_langchain_chat_model_plugs_into_the_gateway(tmp_path):
+    import httpx
     from langchain_openai import ChatOpenAI
     from simworld.agents import Agent, Persona
     from simworld.agents.model_brain import ModelBrain
@@ -192,7 +193,8 @@ def test_a_users_own_langchain_chat_model_plugs_into_the_gateway(tmp_path):
         name = "pair"
 
         def setup(self, world):
-            chat = ChatOpenAI(model="mine", base_url=self.url, api_key="none", timeout=10, max_retries=0)
+            chat = ChatOpenAI(model="mine", base_url=self.url, api_key="none", timeout=10, max_retries=0,
+                              http_async_client=httpx.AsyncClient(timeout=10))  # closed with the gateway
             gateway = Gateway(ModelSpec(model="mine", cache="off"), world, chat_model=chat)
             world.on_close(lambda w: gateway.close())
             self.agent = world.add_agent(Agent(Persona(id="solo", name="Solo"),
