@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from simworld.agents.beliefs import Beliefs
-from simworld.agents.perception import Perception
+from simworld.agents.perception import Attention, Perception
 from simworld.agents.persona import Persona
-from simworld.memory import MemoryStream
+from simworld.memory import Memory, MemoryStream
 
 from simworld.decisions import Brain, DecisionRequest
 
 if TYPE_CHECKING:
-    import numpy as np
-    from simpy.events import Event as SimEvent
+    import simpy
 
-    from simworld.world import World, WorldEvent
+    from simworld.events import WorldEvent
+    from simworld.world import World
 
 
 class Agent:
     """Takes in what it witnesses and answers decisions through its brain.
 
     ``rng`` is the agent's own stream (``"agent:<id>"``), available once the agent joins a world.
+    ``persona_text`` is what model brains are told about the persona (logged in ``agent.joined``).
     """
 
     def __init__(
@@ -29,50 +31,69 @@ class Agent:
         persona: Persona,
         brain: Brain,
         perception: Perception | None = None,
-        memory: Any | None = None,
+        memory: Memory | None = None,
         beliefs: Beliefs | None = None,
+        persona_text: str | None = None,
     ) -> None:
         self.persona = persona
         self.id = persona.id
         self.brain = brain
-        self.perception = perception if perception is not None else Perception(persona.attention)
-        self.memory = memory if memory is not None else MemoryStream(persona=persona)
+        self.perception: Perception = perception if perception is not None else Attention(persona.attention)
+        self.memory: Memory = memory if memory is not None else MemoryStream(persona=persona)
         self.beliefs = beliefs if beliefs is not None else Beliefs(self.id)
-        self.world: World | None = None
-        self.rng: np.random.Generator | None = None
-        self._brain_observes = bool(getattr(brain, "observes", False))
+        self.persona_text = persona_text
+        self._world: World | None = None
+        self._rng: np.random.Generator | None = None
+        # An attention without a limit passes every event through: skip the call on the hot path.
+        self._filters = not (isinstance(self.perception, Attention) and self.perception.takes_everything)
+
+    @property
+    def world(self) -> World:
+        if self._world is None:
+            raise RuntimeError(f"agent {self.id!r} has not joined a world")
+        return self._world
+
+    @property
+    def joined(self) -> bool:
+        return self._world is not None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        if self._rng is None:
+            raise RuntimeError(f"agent {self.id!r} has not joined a world")
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: np.random.Generator) -> None:
+        self._rng = value
 
     def attach(self, world: World) -> None:
-        self.world = world
-        self.rng = world.rng(f"agent:{self.id}")
+        self._world = world
+        self._rng = world.rng(f"agent:{self.id}")
         self.beliefs.bind(world)
-        bind_memory = getattr(self.memory, "bind", None)
-        if bind_memory is not None:
-            bind_memory(world, self.id)
+        self.memory.bind(world, self.id)
 
     def joined_record(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "persona": self.persona.model_dump(mode="json"),
             "brain": self.brain.name,
-            "policy": getattr(self.brain, "policy_name", None),
+            "policy": self.brain.policy_name,
         }
+        if self.persona_text is not None:
+            record["persona_text"] = self.persona_text
+        return record
 
     def perceive(self, event: WorldEvent) -> None:
-        obs = event if self.perception.attention is None else self.perception.perceive(event)
+        obs = self.perception.perceive(event) if self._filters else event
         if obs is None:
-            if self.world is not None:
-                self.world.log(
-                    "agent.perceived", {"missed": [event.seq], "reason": "attention"}, agent=self.id
-                )
+            self.world.log("agent.perceived", {"missed": [event.seq], "reason": "attention"}, agent=self.id)
             return
         self.memory.observe(obs)
-        if self._brain_observes:
-            self.brain.observe(self, obs)  # type: ignore[attr-defined]
+        if self.brain.observes:
+            self.brain.observe(self, obs)
 
-    def decide(self, request: DecisionRequest) -> SimEvent:
+    def decide(self, request: DecisionRequest) -> simpy.Event:
         """``action = yield agent.decide(request)`` inside a simpy process."""
-        if self.world is None:
-            raise RuntimeError(f"agent {self.id!r} has not joined a world")
         return self.world.decide(self, request)
 
     def __repr__(self) -> str:

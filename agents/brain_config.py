@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field, field_validator
 from simworld.agents.brains import RuleBrain
+from simworld.memory import MemoryConfig
 
+from simworld.config import check_shares
 from simworld.models.spec import ModelSpec
 from simworld.scenario import ScenarioConfig
 
@@ -40,16 +42,12 @@ class BrainSettings(ScenarioConfig):
     )
     model: ModelSpec = Field(default_factory=ModelSpec)
     theory_of_mind: bool = Field(default=False, description="model brains update beliefs about others first")
+    memory: MemoryConfig = Field(default_factory=MemoryConfig, description="each agent's memory")
 
     @field_validator("brain")
     @classmethod
     def _known_brains(cls, v: str | dict[str, float]) -> str | dict[str, float]:
-        for name in [v] if isinstance(v, str) else list(v):
-            if name not in BRAIN_KINDS:
-                raise ValueError(f"unknown brain {name!r} (known: {', '.join(BRAIN_KINDS)})")
-        if isinstance(v, dict) and (any(w < 0 for w in v.values()) or sum(v.values()) <= 0):
-            raise ValueError("brain shares must be non-negative and not all zero")
-        return v
+        return check_shares(v, BRAIN_KINDS, "brain")
 
 
 class BrainFactory:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel
+from simworld.memory import Memory
 
-from simworld.decisions import DecisionRequest
+from simworld.decisions import Action, DecisionRequest
+from simworld.events import WorldEvent
 
 if TYPE_CHECKING:
     from simworld.agents.agent import Agent
@@ -17,20 +18,25 @@ if TYPE_CHECKING:
 
 
 class Policy(Protocol):
-    """Returns an action for ``observation`` (the decision request: its name, allowed actions, context).
-
-    A policy may also define ``observe(persona, event, beliefs, rng)`` to update beliefs from what the
-    agent perceives (theory of mind); the rule brain calls it for every observation.
-    """
+    """Returns an action for ``observation`` (the decision request: its name, allowed actions, context
+    and the policy hints only rule policies see)."""
 
     def __call__(
         self,
         persona: Persona,
         observation: DecisionRequest,
-        memories: Any,
+        memories: Memory,
         beliefs: Beliefs,
         rng: np.random.Generator,
-    ) -> BaseModel | dict[str, Any]: ...
+    ) -> Action: ...
+
+
+@runtime_checkable
+class Observer(Protocol):
+    """A policy that also learns from what the agent perceives (theory of mind): the brain calls
+    ``observe`` for every observation, before any later decision."""
+
+    def observe(self, persona: Persona, event: WorldEvent, beliefs: Beliefs, rng: np.random.Generator) -> None: ...
 
 
 class PolicyRegistry:
@@ -68,7 +74,31 @@ class PolicyRegistry:
         return name in self._policies
 
 
-class RuleBrain:
+class BaseBrain:
+    """What a brain must offer (:class:`simworld.decisions.Brain`), with defaults: subclass it and define
+    ``decide`` (and ``decide_batch`` for a batched brain, which the kernel asks once per instant)."""
+
+    name: str = "custom"
+    batched: bool = False
+    observes: bool = False
+    policy_name: str | None = None
+
+    @property
+    def batch_key(self) -> Hashable:
+        """Brains with the same key are asked together (one ``decide_batch`` call)."""
+        return id(self)
+
+    def observe(self, agent: Agent, event: WorldEvent) -> None:
+        """Called with every observation of the agent when ``observes`` is true."""
+
+    def decide(self, agent: Agent, request: DecisionRequest) -> Action:
+        raise NotImplementedError(f"{type(self).__name__} must define decide()")
+
+    def decide_batch(self, items: list[tuple[Agent, DecisionRequest]]) -> list[Action]:
+        return [self.decide(agent, request) for agent, request in items]
+
+
+class RuleBrain(BaseBrain):
     """Answers at once by calling its policy. Never goes through a graph or a model."""
 
     batched = False
@@ -76,17 +106,13 @@ class RuleBrain:
 
     def __init__(self, policy: Policy, policy_name: str = "") -> None:
         self.policy = policy
-        self.policy_name = policy_name or getattr(policy, "__name__", type(policy).__name__)
-        observe = getattr(policy, "observe", None)
-        self.observes = observe is not None
-        self._observe = observe
+        self.policy_name: str | None = policy_name or getattr(policy, "__name__", type(policy).__name__)
+        self._observer = policy if isinstance(policy, Observer) else None
+        self.observes = self._observer is not None
 
-    def decide(self, agent: Agent, request: DecisionRequest) -> BaseModel | dict[str, Any]:
+    def decide(self, agent: Agent, request: DecisionRequest) -> Action:
         return self.policy(agent.persona, request, agent.memory, agent.beliefs, agent.rng)
 
-    def decide_batch(self, items: list[tuple[Agent, DecisionRequest]]) -> list[BaseModel | dict[str, Any]]:
-        return [self.decide(agent, request) for agent, request in items]
-
-    def observe(self, agent: Agent, event: Any) -> None:
-        if self._observe is not None:
-            self._observe(agent.persona, event, agent.beliefs, agent.rng)
+    def observe(self, agent: Agent, event: WorldEvent) -> None:
+        if self._observer is not None:
+            self._observer.observe(agent.persona, event, agent.beliefs, agent.rng)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from itertools import pairwise
 from typing import Any, TypedDict
 
 from pydantic import ValidationError
+from simworld.agents.brains import BaseBrain, Observer
 from simworld.agents.prompts import PromptFormatter, action_schema, extract_json, memory_line, public_context
 
 from simworld.decisions import DecisionRequest
+from simworld.events import WorldEvent
 from simworld.models.types import CacheMiss, ChatRequest, ModelError
 from simworld.rng import stable_hash
 
@@ -42,12 +44,8 @@ Node = Callable[[DecisionState], Awaitable[dict[str, Any]]]
 async def recall(state: DecisionState) -> dict[str, Any]:
     """Retrieve memories relevant to the decision (or the most recent ones if memory cannot search)."""
     brain, agent, request = state["brain"], state["agent"], state["request"]
-    memory = agent.memory
-    if hasattr(memory, "retrieve"):
-        query = f"{request.decision} " + " ".join(f"{k} {v}" for k, v in public_context(request).items())
-        memories = list(memory.retrieve(query, k=brain.k_memories))
-    else:
-        memories = list(memory.recent(brain.k_memories))
+    query = f"{request.decision} " + " ".join(f"{k} {v}" for k, v in public_context(request).items())
+    memories = list(agent.memory.retrieve(query, k=brain.k_memories))
     beliefs = [f"{who}: {key} = {b.value} (confidence {b.confidence:.2f})" for who, key, b in agent.beliefs][-20:]
     return {"memories": memories, "beliefs": beliefs}
 
@@ -104,8 +102,7 @@ async def reflect(state: DecisionState) -> dict[str, Any]:
     """When the memory asks for it, the model writes reflections (stored with evidence links)."""
     brain, agent = state["brain"], state["agent"]
     memory = agent.memory
-    wants = getattr(memory, "wants_reflection", None)
-    if wants is None or not wants():
+    if not memory.wants_reflection():
         return {}
     evidence = list(memory.recent(brain.k_memories))
     try:
@@ -148,7 +145,7 @@ def build_graph(nodes: dict[str, Node], order: list[str]) -> Any:
     return graph.compile()
 
 
-class ModelBrain:
+class ModelBrain(BaseBrain):
     """A batched brain backed by the model gateway, with the agent's rule policy as fallback."""
 
     batched = True
@@ -169,7 +166,7 @@ class ModelBrain:
     ) -> None:
         self.gateway = gateway
         self.fallback = fallback
-        self.policy_name = fallback_name
+        self.policy_name: str | None = fallback_name
         self.name = name
         self.formatter = formatter or PromptFormatter()
         self.k_memories = k_memories
@@ -180,16 +177,20 @@ class ModelBrain:
         self.order = list(order)
         self.graph = graph if graph is not None else build_graph(self.nodes, self.order)
         #: Decisions of all model brains on one gateway are resolved together, whatever agent they serve.
-        self.batch_key = ("model", id(gateway))
+        self._batch_key = ("model", id(gateway))
         self._counts: dict[str, int] = {}
         self.fallbacks = 0
         # rule-policy belief updates keep working (a profiler that falls back still learns)
-        self._observe = getattr(fallback, "observe", None)
-        self.observes = self._observe is not None
+        self._observer = fallback if isinstance(fallback, Observer) else None
+        self.observes = self._observer is not None
 
-    def observe(self, agent: Any, event: Any) -> None:
-        if self._observe is not None:
-            self._observe(agent.persona, event, agent.beliefs, agent.rng)
+    @property
+    def batch_key(self) -> Hashable:
+        return self._batch_key
+
+    def observe(self, agent: Any, event: WorldEvent) -> None:
+        if self._observer is not None:
+            self._observer.observe(agent.persona, event, agent.beliefs, agent.rng)
 
     def decide(self, agent: Any, request: DecisionRequest) -> Any:
         return self.decide_batch([(agent, request)])[0]

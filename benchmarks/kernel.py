@@ -23,6 +23,7 @@ from simworld.memory import ListMemory
 
 import simworld as sw
 from simworld.decisions import DecisionRequest
+from simworld.gctune import quiet_gc
 from simworld.runlog import RunWriter
 from simworld.world import World
 
@@ -73,7 +74,8 @@ def kernel_decisions(
     for a in agents:
         world.process(proc(a))
     t0 = time.perf_counter()
-    world.run()
+    with quiet_gc():  # as the runner runs every world
+        world.run()
     writer.close("completed")
     return time.perf_counter() - t0, world.stats["decisions"]
 

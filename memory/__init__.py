@@ -19,7 +19,8 @@ from simworld.memory.importance import ImportanceScorer, RuleImportance
 from simworld.memory.rebuild import rebuild_memory
 from simworld.memory.records import MemoryRecord, Retrieved
 from simworld.memory.reflection import Reflection, Reflector, RuleReflector, Window
-from simworld.memory.simple import ListMemory, MemoryLike
+from simworld.memory.services import MemoryServices
+from simworld.memory.simple import ListMemory, Memory, MemoryLike
 from simworld.memory.stores import Hits, NumpyStore, VectorStore
 from simworld.memory.stream import MemoryStream
 from simworld.memory.system import MemorySystem
@@ -34,10 +35,12 @@ __all__ = [
     "ImportanceConfig",
     "ImportanceScorer",
     "ListMemory",
+    "Memory",
     "MemoryConfig",
     "MemoryLike",
     "MemoryRecord",
     "MemoryRole",
+    "MemoryServices",
     "MemoryStream",
     "MemorySystem",
     "NumpyStore",

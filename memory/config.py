@@ -39,10 +39,17 @@ class ImportanceConfig(BaseModel):
     kinds: dict[str, float] = Field(default_factory=dict, description="kind or 'prefix.*' -> base importance")
     keywords: dict[str, float] = Field(
         default_factory=lambda: {
-            "sold": 3.0, "won": 3.0, "lost": 3.0, "rejected": 3.0, "failed": 3.0, "unsold": 2.0,
-            "revealed": 2.0, "opened": 1.0, "message": 2.0, "said": 2.0,
+            "won": 3.0, "lost": 3.0, "rejected": 3.0, "failed": 3.0, "message": 2.0, "said": 2.0,
         },
         description="words in a kind name that add to the default",
+    )
+    negative: list[str] = Field(
+        default_factory=lambda: ["rejected", "lost", "failed", "dropped", "error", "refused", "denied"],
+        description="words in a kind name that make an event negative (neuroticism amplifies it)",
+    )
+    social: list[str] = Field(
+        default_factory=lambda: ["message", "said", "chat", "reply", "talk"],
+        description="words in a kind name that make an event social (extraversion amplifies it)",
     )
     self_bonus: float = Field(default=2.0, ge=0.0, description="added when the agent is the event's actor")
     surprise: dict[str, str] = Field(default_factory=dict, description="kind -> numeric data field to be surprised by")

@@ -16,8 +16,6 @@ from typing import Any, Protocol
 from simworld.memory.config import ImportanceConfig, persona_memory_role
 
 _MAX = 10.0
-_NEGATIVE = ("rejected", "unsold", "lost", "failed", "dropped", "error", "refused", "denied")
-_SOCIAL = ("message", "said", "chat", "reply", "talk")
 
 
 class ImportanceScorer(Protocol):
@@ -65,9 +63,9 @@ class KindTable:
 
     def _valence(self, kind: str) -> int:
         low = kind.lower()
-        if any(w in low for w in _NEGATIVE):
+        if any(w in low for w in self.cfg.negative):
             return self.NEGATIVE
-        if any(w in low for w in _SOCIAL):
+        if any(w in low for w in self.cfg.social):
             return self.SOCIAL
         return self.NEUTRAL
 

@@ -25,11 +25,10 @@ from simworld.memory.importance import ImportanceScorer, RuleImportance
 from simworld.memory.records import MESSAGE, OBSERVATION, OTHER_PREFIX, WRITTEN_PREFIX, MemoryRecord, Written
 from simworld.memory.reflection import Reflector, RuleReflector, Window
 from simworld.memory.retrieval import Retrieval
+from simworld.memory.services import MemoryServices
 from simworld.memory.stores import VectorStore
 
 if TYPE_CHECKING:
-    from simworld.memory.system import MemorySystem
-
     from simworld.world import World
 
 
@@ -74,7 +73,7 @@ class MemoryStream(Retrieval):
         config: MemoryConfig | None = None,
         persona: Any = None,
         owner: str | None = None,
-        system: MemorySystem | None = None,
+        system: MemoryServices | None = None,
         store: VectorStore | None = None,
         scorer: ImportanceScorer | None = None,
         reflector: Reflector | None = None,
@@ -127,16 +126,12 @@ class MemoryStream(Retrieval):
             self._own.clear()
             self._others.clear()
         if self.system is None:
-            from simworld.memory.system import MemorySystem
-
-            self.system = MemorySystem(self.config)
+            self.system = MemoryServices(self.config)
         self.system.bind(world)
 
-    def _sys(self) -> MemorySystem:
+    def _sys(self) -> MemoryServices:
         if self.system is None:
-            from simworld.memory.system import MemorySystem
-
-            self.system = MemorySystem(self.config)
+            self.system = MemoryServices(self.config)
         return self.system
 
     @property

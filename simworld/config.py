@@ -169,3 +169,16 @@ def _blame(field: str, applied: list[tuple[list[str], str]], file_name: str | No
         if parts[:n] == loc[:n]:
             return source
     return file_name or "config"
+
+
+def check_shares(value: str | dict[str, float], known: Sequence[str] | Any, what: str) -> str | dict[str, float]:
+    """A config value naming one choice or shares of several (``{truthful: 0.5, profiler: 0.5}``):
+    every name must be in ``known``, shares non-negative and not all zero. Raises ValueError."""
+    names = [value] if isinstance(value, str) else list(value)
+    for name in names:
+        if name not in known:
+            listed = ", ".join(known)
+            raise ValueError(f"unknown {what} {name!r} (known: {listed})")
+    if isinstance(value, dict) and (any(w < 0 for w in value.values()) or sum(value.values()) <= 0):
+        raise ValueError(f"{what} shares must be non-negative and not all zero")
+    return value

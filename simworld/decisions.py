@@ -1,14 +1,18 @@
-"""How a process asks an agent for a choice, and what a brain must provide to answer it."""
+"""How a process asks an agent for a choice, and what an agent and its brain must provide to answer it."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
-    from simworld.world import WorldEvent
+    from simworld.events import WorldEvent
+    from simworld.world import World
+
+Action = BaseModel | dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -16,14 +20,17 @@ class DecisionRequest:
     """A choice an agent must make now.
 
     ``decision`` names it (``"auction.bid"``); ``action_type`` is the pydantic model of the allowed
-    actions; ``context`` is what the agent sees at this moment (its observation); ``causes`` are the seqs
-    of the events that prompted the choice, copied into the ``agent.acted`` event.
+    actions; ``context`` is what the agent perceives at this moment (its observation: what a model
+    brain's prompt may show); ``policy_hints`` is what only rule policies see (private computations
+    such as the room's value distribution); ``causes`` are the seqs of the events that prompted the
+    choice, copied into the ``agent.acted`` event.
     """
 
     decision: str
     action_type: type[BaseModel]
     context: dict[str, Any] = field(default_factory=dict)
     causes: list[int] = field(default_factory=list)
+    policy_hints: dict[str, Any] = field(default_factory=dict)
 
     def validate(self, action: Any) -> BaseModel:
         if isinstance(action, self.action_type):
@@ -51,6 +58,8 @@ class AgentLike(Protocol):
     id: str
     brain: Brain
 
+    def attach(self, world: World) -> None: ...
+
     def perceive(self, event: WorldEvent) -> None: ...
 
     def joined_record(self) -> dict[str, Any]: ...
@@ -58,13 +67,26 @@ class AgentLike(Protocol):
 
 @runtime_checkable
 class Brain(Protocol):
-    """Answers decisions. ``batched`` brains are resolved together once per simulated instant."""
+    """Answers decisions.
+
+    ``batched`` brains are resolved together once per simulated instant; brains with the same
+    ``batch_key`` in one ``decide_batch`` call. ``observes`` says whether ``observe`` wants every
+    observation of the agent (rule policies that keep beliefs do). ``policy_name`` names the rule policy
+    behind the brain (its own, or its fallback), for the log.
+    """
 
     name: str
     batched: bool
+    observes: bool
 
-    def decide(self, agent: Any, request: DecisionRequest) -> BaseModel | dict[str, Any]: ...
+    @property
+    def batch_key(self) -> Hashable: ...
 
-    def decide_batch(
-        self, items: list[tuple[Any, DecisionRequest]]
-    ) -> list[BaseModel | dict[str, Any]]: ...
+    @property
+    def policy_name(self) -> str | None: ...
+
+    def observe(self, agent: Any, event: WorldEvent) -> None: ...
+
+    def decide(self, agent: Any, request: DecisionRequest) -> Action: ...
+
+    def decide_batch(self, items: list[tuple[Any, DecisionRequest]]) -> list[Action]: ...

@@ -17,6 +17,7 @@ from typing import Any
 from simworld import registry
 from simworld.config import build_config, load_config_file
 from simworld.errors import BadInput, RunFailed
+from simworld.gctune import quiet_gc
 from simworld.runlog import RunWriter, load_run
 from simworld.scenario import Scenario
 from simworld.world import World
@@ -86,7 +87,7 @@ def prepare(
         raise BadInput(file_name, f"{err.source}: {err.problem}", "scenario") from None
     cfg = build_config(cls.Config, cls.name or cls.__name__, file_values, file_name, overrides)
     inst = cls(cfg, base_dir=base_dir)
-    inst.check()
+    inst.load_inputs()
     return Prepared(inst, int(seed if seed is not None else 0), file_name or (cls.name or cls.__name__))
 
 
@@ -110,6 +111,7 @@ def execute(
     path = Path(out) / run_id
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise BadInput(str(path), "run directory already exists and is not empty")
+    scn.load_inputs()  # no-op after prepare(); a scenario built by hand is checked before anything is written
     config = scn.config.model_dump(mode="json")
     ref = name if registry.is_registered(type(scn)) else inspect.getfile(type(scn))
     writer = RunWriter(
@@ -124,7 +126,7 @@ def execute(
             "source": prepared.source,
         },
     )
-    world = World(prepared.seed, writer)
+    world = World(prepared.seed, writer, event_types=type(scn).event_types())
     world.log("run.started", {"scenario": name, "seed": prepared.seed, "config": config})
     tick = (lambda w: (writer.flush(), progress(w, scn))) if progress else (lambda w: writer.flush())
     status, reason = "completed", None
@@ -133,7 +135,8 @@ def execute(
         scn.setup(world)
         for gen in scn.processes(world):
             world.process(gen)
-        world.run(progress=tick)
+        with quiet_gc():
+            world.run(progress=tick)
         if world.stop_requested:
             if world.stop_reason:
                 status, reason = "stopped", world.stop_reason

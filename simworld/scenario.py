@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from simworld.events import EventTypes, Payload
+
 if TYPE_CHECKING:
     from simworld.runlog import RunLog
     from simworld.world import World
@@ -22,15 +24,21 @@ class ScenarioConfig(BaseModel):
 class Scenario:
     """A discrete-event environment.
 
-    Subclasses set ``name``, ``description`` and ``Config`` (a :class:`ScenarioConfig`), then implement
-    ``setup(world)`` (create agents), ``processes(world)`` (the simpy process generators that drive the
-    world) and ``metrics(log)`` (summary figures computed from the run log alone, so that they can be
-    recomputed later). ``progress`` lets the progress bar show something better than simulated time.
+    Subclasses set ``name``, ``description``, ``Config`` (a :class:`ScenarioConfig`) and ``events`` (the
+    payload models of the event kinds they emit), then implement ``setup(world)`` (create agents),
+    ``processes(world)`` (the simpy process generators that drive the world) and ``metrics(log)``
+    (summary figures computed from the run log alone, so that they can be recomputed later).
+
+    The kernel owns the life cycle: ``check()`` runs first, before anything is written, loads and
+    validates every input the config names and returns what ``setup`` needs; the kernel keeps it as
+    ``self.inputs``. ``progress`` lets the progress bar show something better than simulated time.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Config: ClassVar[type[ScenarioConfig]] = ScenarioConfig
+    #: The payload models of this scenario's own event kinds (the core kinds are always known).
+    events: ClassVar[tuple[type[Payload], ...]] = ()
     #: The viewer panel this scenario's runs use (None: only the generic views).
     panel: ClassVar[str | None] = None
 
@@ -38,15 +46,33 @@ class Scenario:
         self.config = config if config is not None else self.Config()
         #: Relative paths in the config are resolved against this folder (the config file's).
         self.base_dir = base_dir or Path.cwd()
+        #: What ``check`` returned (set by :meth:`load_inputs`).
+        self.inputs: Any = None
+        self._checked = False
 
     def resolve_path(self, p: str | Path) -> Path:
         p = Path(p).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
 
-    def check(self) -> None:
-        """Load and validate every input (files the config names) before anything is written.
+    def check(self) -> Any:
+        """Load and validate every input (files the config names) before anything is written, and
+        return what ``setup`` needs (available there as ``self.inputs``).
 
         Raise :class:`simworld.errors.BadInput` for problems the user can fix."""
+        return None
+
+    def load_inputs(self) -> None:
+        """Run ``check`` once (the kernel calls this before the run directory exists)."""
+        if not self._checked:
+            self.inputs = self.check()
+            self._checked = True
+
+    @classmethod
+    def event_types(cls) -> EventTypes:
+        """The payload models of every kind this scenario's runs may log. A scenario that declares its
+        events must declare all of them (an undeclared kind is then an error when events are checked);
+        one that declares none has only the core kinds checked."""
+        return EventTypes(cls.events, strict=bool(cls.events))
 
     def setup(self, world: World) -> None:
         """Create the agents and whatever state the processes share."""

@@ -2,75 +2,61 @@
 
 A run's whole life goes through four methods: ``emit`` (log a world event and deliver it to the
 perception of each witness), ``log`` (record without delivery), ``decide``/``decide_many`` (ask agents
-for choices) and ``run`` (advance the clock).
+for choices) and ``run`` (advance the clock). Deferred (batched) decisions are resolved by
+:class:`simworld.resolver.DecisionResolver`.
 """
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
 import simpy
 from pydantic import BaseModel
-from simpy.events import Event as SimEvent
 
 from simworld.decisions import AgentLike, DecisionRequest
+from simworld.events import EventTypes, WorldEvent, checking_default
+from simworld.resolver import DecisionResolver
 from simworld.rng import Streams
 from simworld.runlog import RunWriter, dumps
+
+__all__ = ["World", "WorldEvent"]
 
 Captured = tuple[str, Any, Any, tuple[str, ...], tuple[int, ...], Any]
 _captured: ContextVar[list[Captured] | None] = ContextVar("simworld_captured", default=None)
 
-#: simpy orders events at one instant by (priority, insertion). Normal events use priority 1; the
-#: decision resolver uses 2 so that it runs only once everything else at that instant has happened.
-_RESOLVE_PRIORITY = 2
-
-
-@dataclass(slots=True)
-class WorldEvent:
-    """An event as perception sees it (the same fields as a log line, minus witnesses). Treat as read-only."""
-
-    seq: int
-    t: float
-    kind: str
-    agent: str | None
-    data: dict[str, Any]
-    causes: tuple[int, ...] = ()
-
-
-def _quiet_gc() -> Callable[[], None]:
-    """While the clock runs, keep what already exists (agents, personas, setup) out of the cyclic
-    collector and collect less often: long-lived agents, memories and events are otherwise walked again
-    and again (a quarter of a large run's time). Returns the function that restores both."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(old[0], 20_000), max(old[1], 20), max(old[2], 20))
-
-    def restore() -> None:
-        gc.unfreeze()
-        gc.set_threshold(*old)
-
-    return restore
+#: Keys of a logged payload that perception never hands to witnesses (analysis annotations).
+_ANNOTATIONS = ("hidden", "facts", "covert")
 
 
 class World:
-    """The simulation: a clock, a log, random streams, agents."""
+    """The simulation: a clock, a log, random streams, agents.
 
-    def __init__(self, seed: int = 0, writer: RunWriter | None = None) -> None:
+    ``event_types`` holds the payload models of the run's event kinds (a scenario's run declares them
+    all; by default only the core kinds are known); with ``check_events`` (default: the
+    ``SIMWORLD_CHECK_EVENTS`` environment variable) every logged payload is validated against them.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        writer: RunWriter | None = None,
+        event_types: EventTypes | None = None,
+        check_events: bool | None = None,
+    ) -> None:
         self.env = simpy.Environment()
         self.seed = int(seed)
         self.streams = Streams(self.seed)
         self.writer = writer
+        self.event_types = event_types if event_types is not None else EventTypes(strict=False)
+        self.check_events = checking_default() if check_events is None else bool(check_events)
         self.agents: dict[str, AgentLike] = {}
         self.seq = 0
         self._decisions = 0
-        self._batches = 0
-        self._pending: list[tuple[AgentLike, DecisionRequest, SimEvent]] = []
-        self._resolver: SimEvent | None = None
+        self.resolver = DecisionResolver(self, self._acted)
         #: Set (e.g. by a signal handler) to end the run cleanly after the current event.
         self.stop_requested = False
         #: Why the run was asked to stop early (e.g. a model budget), if it was not a signal.
@@ -82,14 +68,14 @@ class World:
     @property
     def stats(self) -> dict[str, int]:
         """Counters of the run so far: decisions, batches (of deferred decisions)."""
-        return {"decisions": self._decisions, "batches": self._batches}
+        return {"decisions": self._decisions, "batches": self.resolver.batches}
 
     # -- time and randomness -------------------------------------------------------------------
     @property
     def now(self) -> float:
         return float(self.env.now)
 
-    def rng(self, name: str):  # -> numpy.random.Generator
+    def rng(self, name: str) -> np.random.Generator:
         """The named random stream (``"agent:alice"``, ``"scenario:auction"``)."""
         return self.streams(name)
 
@@ -115,6 +101,10 @@ class World:
         to ``volatile.jsonl`` beside the log, so ``events.jsonl`` stays identical across reruns. Inside
         :meth:`capture` the event is held back (and -1 returned) until :meth:`flush_captured`.
         """
+        if data is None:
+            data = {}
+        if self.check_events:
+            self.event_types.check(kind, data)
         held = _captured.get()
         if held is not None:
             held.append((kind, data, agent, tuple(witnesses), tuple(causes), volatile))
@@ -125,12 +115,12 @@ class World:
             line = dumps(
                 {
                     "seq": seq,
-                    "t": float(self.env._now),
+                    "t": float(self.env.now),
                     "kind": kind,
                     "agent": agent,
                     "witnesses": witnesses,
                     "causes": causes,
-                    "data": data if data is not None else {},
+                    "data": data,
                 }
             )
             self.writer.append(line, kind)
@@ -167,38 +157,68 @@ class World:
         agent: str | None = None,
         causes: Sequence[int] = (),
         hidden: Sequence[str] = (),
+        facts: Mapping[str, Any] | None = None,
+        covert: Sequence[str] = (),
     ) -> int:
         """Log a world event once and hand it to the perception of each witness, in order.
 
         ``hidden`` names data keys that are logged (as ground truth for analysis) but that witnesses do
-        not perceive; the log line lists them under ``data["hidden"]``.
+        not perceive; the log line lists them under ``data["hidden"]``. ``facts`` states what the event
+        makes true (``{"marble.location": "box"}``) and ``covert`` names witnesses the others do not know
+        observed it; both are logged for theory-of-mind analysis and never perceived.
         """
         data = data if data is not None else {}
-        if hidden:
-            seq = self.log(kind, {**data, "hidden": list(hidden)}, agent, witnesses, causes)
-            data = {k: v for k, v in data.items() if k not in hidden}
+        if hidden or facts or covert:
+            logged = dict(data)
+            if hidden:
+                logged["hidden"] = list(hidden)
+            if facts:
+                logged["facts"] = dict(facts)
+            if covert:
+                unknown = [c for c in covert if c not in witnesses]
+                if unknown:
+                    raise ValueError(f"covert observers {unknown} of {kind!r} are not among its witnesses")
+                logged["covert"] = list(covert)
+            seq = self.log(kind, logged, agent, witnesses, causes)
+            if hidden:
+                data = {k: v for k, v in data.items() if k not in hidden}
         else:
             seq = self.log(kind, data, agent, witnesses, causes)
         if witnesses:
-            event = WorldEvent(seq, self.env._now, kind, agent, data, tuple(causes))
+            event = WorldEvent(seq, self.env.now, kind, agent, data, tuple(causes))
             agents = self.agents
             for wid in witnesses:
                 agents[wid].perceive(event)
         return seq
+
+    def say(
+        self,
+        sender: str,
+        audience: Sequence[str],
+        text: str,
+        witnesses: Sequence[str] | None = None,
+        causes: Sequence[int] = (),
+        agent: str | None = None,
+        **labels: Any,
+    ) -> int:
+        """An utterance (``message.sent``): ``sender`` addresses ``audience``; ``witnesses`` (default: the
+        sender and the audience) hear it. ``labels`` are the scenario's typed tags (move, strategy, ...);
+        ``agent`` is the acting agent (default: the sender)."""
+        heard = list(witnesses) if witnesses is not None else list(dict.fromkeys([sender, *audience]))
+        return self.emit("message.sent", {"sender": sender, "audience": list(audience), "text": text, **labels},
+                         witnesses=heard, agent=sender if agent is None else agent, causes=causes)
 
     # -- agents -------------------------------------------------------------------------------
     def add_agent(self, agent: AgentLike) -> AgentLike:
         if agent.id in self.agents:
             raise ValueError(f"duplicate agent id {agent.id!r}")
         self.agents[agent.id] = agent
-        attach = getattr(agent, "attach", None)
-        if attach is not None:
-            attach(self)
+        agent.attach(self)
         self.log("agent.joined", agent.joined_record(), agent=agent.id)
         return agent
 
     # -- decisions ----------------------------------------------------------------------------
-    def decide(self, agent: AgentLike, request: DecisionRequest) -> SimEvent:
+    def decide(self, agent: AgentLike, request: DecisionRequest) -> simpy.Event:
         """An event whose value is the agent's validated action.
 
         Rule brains answer at once. Batched (model) brains are collected, and every decision pending
@@ -206,23 +226,19 @@ class World:
         processes then resume in the order they asked.
         """
         if agent.brain.batched:
-            return self._defer(agent, request)
-        ev = SimEvent(self.env)
-        ev._ok = True
-        ev._value = self._decide_now(agent, request)
-        self.env.schedule(ev)
-        return ev
+            return self.resolver.defer(agent, request)
+        return self.env.timeout(0, self._decide_now(agent, request))
 
-    def decide_many(self, pairs: Iterable[tuple[AgentLike, DecisionRequest]]) -> SimEvent:
+    def decide_many(self, pairs: Iterable[tuple[AgentLike, DecisionRequest]]) -> simpy.Event:
         """One event whose value is the list of actions, in the order of ``pairs``."""
         pairs = list(pairs)
         results: list[Any] = [None] * len(pairs)
-        group = SimEvent(self.env)
+        group = self.env.event()
         waiting = 0
 
-        def fill(index: int, ev: SimEvent) -> None:
+        def fill(index: int, ev: simpy.Event) -> None:
             nonlocal waiting
-            results[index] = ev._value
+            results[index] = ev.value
             waiting -= 1
             if waiting == 0:
                 group.succeed(results)
@@ -230,67 +246,27 @@ class World:
         for i, (agent, request) in enumerate(pairs):
             if agent.brain.batched:
                 waiting += 1
-                self._defer(agent, request).callbacks.append(lambda ev, i=i: fill(i, ev))
+                self.resolver.defer(agent, request).callbacks.append(lambda ev, i=i: fill(i, ev))
             else:
                 results[i] = self._decide_now(agent, request)
         if waiting == 0:
             group.succeed(results)
         return group
 
-    def _decide_now(self, agent: AgentLike, request: DecisionRequest) -> Any:
-        action = agent.brain.decide(agent, request)
-        if action.__class__ is not request.action_type:
-            action = request.validate(action)
+    def _decide_now(self, agent: AgentLike, request: DecisionRequest) -> BaseModel:
+        out = agent.brain.decide(agent, request)
+        # the common case (the policy built the right model) skips validation
+        action = cast(BaseModel, out) if out.__class__ is request.action_type else request.validate(out)
         self._acted(agent, request, action)
         return action
 
-    def _defer(self, agent: AgentLike, request: DecisionRequest) -> SimEvent:
-        self.log(
-            "decision.requested",
-            {"decision": request.decision, "context": request.context},
-            agent=agent.id,
-            causes=request.causes,
-        )
-        ev = SimEvent(self.env)
-        self._pending.append((agent, request, ev))
-        if self._resolver is None:
-            resolver = SimEvent(self.env)
-            resolver._ok = True
-            resolver._value = None
-            resolver.callbacks.append(self._resolve_pending)
-            self.env.schedule(resolver, priority=_RESOLVE_PRIORITY)
-            self._resolver = resolver
-        return ev
-
-    def _resolve_pending(self, _resolver: SimEvent) -> None:
-        pending, self._pending = self._pending, []
-        self._resolver = None
-        self._batches += 1
-        # Brains that share a batch key (model brains on one gateway) are resolved in one call.
-        groups: dict[Any, list[int]] = {}
-        for i, (agent, _req, _ev) in enumerate(pending):
-            groups.setdefault(getattr(agent.brain, "batch_key", id(agent.brain)), []).append(i)
-        actions: list[Any] = [None] * len(pending)
-        for idxs in groups.values():
-            brain = pending[idxs[0]][0].brain
-            outs = brain.decide_batch([(pending[i][0], pending[i][1]) for i in idxs])
-            if len(outs) != len(idxs):
-                raise RuntimeError(f"brain {brain.name!r} answered {len(outs)} of {len(idxs)} decisions")
-            for i, out in zip(idxs, outs):
-                actions[i] = out
-        for (agent, request, ev), out in zip(pending, actions):
-            action = request.validate(out)
-            self._acted(agent, request, action)
-            ev.succeed(action)
-
-    def _acted(self, agent: AgentLike, request: DecisionRequest, action: Any) -> None:
+    def _acted(self, agent: AgentLike, request: DecisionRequest, action: BaseModel) -> None:
         self._decisions += 1
         # The agent witnesses its own action. A pydantic action is logged (and perceived) as its field
         # values; reading __dict__ avoids a serialiser round trip on the hottest path of a run.
-        fields = action.__dict__ if isinstance(action, BaseModel) else action
         self.emit(
             "agent.acted",
-            {"decision": request.decision, "action": fields, "brain": agent.brain.name},
+            {"decision": request.decision, "action": action.__dict__, "brain": agent.brain.name},
             witnesses=(agent.id,),
             agent=agent.id,
             causes=request.causes,
@@ -308,17 +284,13 @@ class World:
         step, peek = env.step, env.peek
         limit = math.inf if until is None else until
         n = 0
-        restore_gc = _quiet_gc()
-        try:
-            while not self.stop_requested:
-                t = peek()
-                if t == math.inf or t > limit:
-                    break
-                step()
-                n += 1
-                if progress is not None and n % every == 0:
-                    progress(self)
-        finally:
-            restore_gc()
+        while not self.stop_requested:
+            t = peek()
+            if t == math.inf or t > limit:
+                break
+            step()
+            n += 1
+            if progress is not None and n % every == 0:
+                progress(self)
         if progress is not None:
             progress(self)

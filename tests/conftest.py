@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+# Every World in the tests (and in the CLI subprocesses they start) validates each logged payload
+# against its kind's model: a scenario that emits an undeclared kind or a wrong payload fails here.
+os.environ.setdefault("SIMWORLD_CHECK_EVENTS", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 

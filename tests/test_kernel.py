@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 from simworld.agents import Agent, Persona, RuleBrain
+from simworld.agents.brains import BaseBrain
 
 import simworld as sw
 from simworld.decisions import DecisionRequest, InvalidAction
@@ -25,7 +26,7 @@ def const_policy(value: int):
     return policy
 
 
-class RecordingBatchBrain:
+class RecordingBatchBrain(BaseBrain):
     """A batched brain (as model brains are): records every batch it is asked to resolve."""
 
     name = "batch"

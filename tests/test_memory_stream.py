@@ -110,7 +110,7 @@ def test_unknown_kinds_score_by_keywords_and_prefix_rules():
     cfg = MemoryConfig(importance=ImportanceConfig(kinds={"market.*": 5.0}))
     s = MemoryStream(no_reflection(cfg), persona=Persona(id="p", name="P"))
     s.observe(event(0, "market.tick"))
-    s.observe(event(1, "shop.item_sold"))
+    s.observe(event(1, "shop.order_failed"))
     s.observe(event(2, "shop.item_seen"))
     assert [r.importance for r in s.records()] == [5.0, 2.0 + 3.0, 2.0]
 

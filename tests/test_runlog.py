@@ -14,7 +14,9 @@ from conftest import kill, start_cli, wait_for_events
 
 import simworld as sw
 from simworld.errors import BadInput
-from simworld.events import CORE_KINDS, Event, typed_data
+from simworld.events import CORE, Event, typed_data
+
+CORE_KINDS = {model.kind: model for model in CORE}
 from simworld.runlog import EVENTS, MANIFEST, METRICS, RunWriter, load_run
 
 

@@ -11,6 +11,8 @@ from simworld.agents.population import PopulationSpec
 from simworld.memory import ImportanceConfig, MemoryConfig
 from simworld.scenarios.auction.strategies import policies
 
+from simworld.config import check_shares
+
 
 def auction_memory() -> MemoryConfig:
     """Bidders' memory defaults: how much each auction event matters (1-10, before the bidder's own
@@ -20,7 +22,11 @@ def auction_memory() -> MemoryConfig:
         "auction.sold": 6.0, "auction.unsold": 4.0, "auction.rejected": 7.0, "auction.bids_revealed": 5.0,
         "agent.acted": 1.0,
     }
-    return MemoryConfig(importance=ImportanceConfig(kinds=kinds, surprise={"auction.sold": "price"}))
+    base = ImportanceConfig()
+    keywords = {**base.keywords, "sold": 3.0, "unsold": 2.0, "revealed": 2.0, "opened": 1.0}
+    negative = [*base.negative, "unsold"]
+    return MemoryConfig(importance=ImportanceConfig(kinds=kinds, keywords=keywords, negative=negative,
+                                                    surprise={"auction.sold": "price"}))
 
 
 class AuctionConfig(BrainSettings):
@@ -54,13 +60,7 @@ class AuctionConfig(BrainSettings):
     @field_validator("strategy")
     @classmethod
     def _known_strategies(cls, v: str | dict[str, float]) -> str | dict[str, float]:
-        names = [v] if isinstance(v, str) else list(v)
-        for name in names:
-            if name not in policies:
-                raise ValueError(f"unknown strategy {name!r} (known: {', '.join(policies.names())})")
-        if isinstance(v, dict) and (any(w < 0 for w in v.values()) or sum(v.values()) <= 0):
-            raise ValueError("strategy shares must be non-negative and not all zero")
-        return v
+        return check_shares(v, policies.names(), "strategy")
 
     @model_validator(mode="after")
     def _one_reserve(self) -> AuctionConfig:
