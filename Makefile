@@ -42,7 +42,8 @@ bench: install
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b --quick || exit 1; done
 
 lint: install
-	$(BIN)/ruff check simworld agents memory scenarios analysis tests benchmarks
+	$(BIN)/ruff check simworld agents memory scenarios analysis tests benchmarks tools
+	$(BIN)/python tools/typecheck.py
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info

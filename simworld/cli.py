@@ -89,6 +89,32 @@ def validate_cmd(config_file: str, overrides: Sequence[str]) -> None:
     click.echo(f"ok: {config_file} (scenario {name}, seed {prepared.seed})")
 
 
+@cli.command("schema")
+@click.argument("kind", required=False)
+@click.option("--scenario", "scenario", default=None, metavar="NAME|FILE.py",
+              help="Also list the kinds of this scenario (a name or your own .py file).")
+def schema_cmd(kind: str | None, scenario: str | None) -> None:
+    """The JSON schema of an event kind's payload, or every kind with what it records."""
+    from simworld import registry
+    from simworld.events import EventTypes
+
+    types = EventTypes()
+    owners: dict[str, str] = {}
+    classes = list(registry.available().values())
+    if scenario is not None:
+        classes.append(registry.resolve(scenario))
+    for cls in classes:
+        types.add(cls.events)
+        owners.update({m.kind: cls.name for m in cls.events})
+    if kind is None:
+        for name, line in types.describe().items():
+            click.echo(f"{name:28} {owners.get(name, 'core'):12} {line}")
+        return
+    if kind not in types:
+        raise BadInput("KIND", f"unknown event kind {kind!r} (simworld schema lists them)")
+    click.echo(json.dumps(types.schema(kind), indent=2, sort_keys=True))
+
+
 @cli.command("analyze")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
