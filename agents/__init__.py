@@ -6,10 +6,10 @@ from simworld.agents.brains import Observer, Policy, PolicyRegistry, RuleBrain
 from simworld.agents.cast import Cast, read_personas
 from simworld.agents.perception import Attention, Perception
 from simworld.agents.persona import BigFive, Demographics, Persona, load_personas, save_personas
-from simworld.agents.population import PopulationSpec, generate_population
+from simworld.agents.population import PersonaDraws, PopulationSpec, RoleSampler, generate_population
 
 __all__ = [
     "Agent", "Attention", "Belief", "Beliefs", "BigFive", "Cast", "Demographics", "Observer", "Perception",
-    "Persona", "Policy", "PolicyRegistry", "PopulationSpec", "RuleBrain", "generate_population", "load_personas",
+    "Persona", "PersonaDraws", "Policy", "PolicyRegistry", "PopulationSpec", "RoleSampler", "RuleBrain", "generate_population", "load_personas",
     "read_personas", "save_personas",
 ]

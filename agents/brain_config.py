@@ -10,7 +10,9 @@ from simworld.agents.brains import RuleBrain
 from simworld.memory import MemoryConfig
 
 from simworld.config import check_shares
+from simworld.errors import BadInput
 from simworld.models.spec import ModelSpec
+from simworld.models.wrappers import cache_path_problem
 from simworld.scenario import ScenarioConfig
 
 if TYPE_CHECKING:
@@ -48,6 +50,16 @@ class BrainSettings(ScenarioConfig):
     @classmethod
     def _known_brains(cls, v: str | dict[str, float]) -> str | dict[str, float]:
         return check_shares(v, BRAIN_KINDS, "brain")
+
+
+    def preflight(self, source: str) -> None:
+        super().preflight(source)
+        uses_models = self.brain != "rule" or self.model.cache_path is not None
+        if uses_models and self.model.cache != "off":
+            path = self.model.resolved_cache_path()
+            problem = cache_path_problem(path) if path is not None else None
+            if problem:
+                raise BadInput(source, f"{path}: {problem}", "model.cache_path")
 
 
 class BrainFactory:

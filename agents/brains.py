@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload, runtime_checkable
 
 import numpy as np
 from simworld.memory import Memory
@@ -39,33 +39,43 @@ class Observer(Protocol):
     def observe(self, persona: Persona, event: WorldEvent, beliefs: Beliefs, rng: np.random.Generator) -> None: ...
 
 
+P = TypeVar("P", bound=Callable[..., Any])
+
+
 class PolicyRegistry:
-    """Policies by name, so a config can pick one (``strategy: truthful``)."""
+    """Policies by name, so a config can pick one (``strategy: truthful``). A registered function is a
+    policy shared by every agent; a registered class is instantiated once per agent (so it may keep
+    per-agent state)."""
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
-        self._policies: dict[str, Policy] = {}
+        self._policies: dict[str, Callable[..., Any]] = {}
 
-    def register(self, name: str, policy: Policy | None = None) -> Callable[[Policy], Policy] | Policy:
+    @overload
+    def register(self, name: str) -> Callable[[P], P]: ...
+
+    @overload
+    def register(self, name: str, policy: P) -> P: ...
+
+    def register(self, name: str, policy: P | None = None) -> Callable[[P], P] | P:
         """``registry.register("greedy", fn)`` or ``@registry.register("greedy")``."""
 
-        def add(p: Policy) -> Policy:
+        def add(p: P) -> P:
             self._policies[name] = p
             return p
 
         return add(policy) if policy is not None else add
 
-    def get(self, name: str) -> Policy:
+    def get(self, name: str) -> Callable[..., Any]:
         try:
             return self._policies[name]
         except KeyError:
             raise KeyError(f"unknown {self.scope} policy {name!r} (known: {', '.join(self.names())})") from None
 
     def create(self, name: str) -> Policy:
-        """A policy ready for one agent: a registered class is instantiated (so it may keep per-agent
-        state); a registered function is returned as it is."""
+        """A policy ready for one agent (a registered class is instantiated)."""
         p = self.get(name)
-        return p() if isinstance(p, type) else p
+        return cast(Policy, p() if isinstance(p, type) else p)
 
     def names(self) -> list[str]:
         return sorted(self._policies)

@@ -13,16 +13,19 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Hashable
 from itertools import pairwise
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import ValidationError
-from simworld.agents.brains import BaseBrain, Observer
+from simworld.agents.brains import BaseBrain, Observer, Policy
 from simworld.agents.prompts import PromptFormatter, action_schema, extract_json, memory_line, public_context
 
 from simworld.decisions import DecisionRequest
 from simworld.events import WorldEvent
 from simworld.models.types import CacheMiss, ChatRequest, ModelError
 from simworld.rng import stable_hash
+
+if TYPE_CHECKING:
+    from simworld.models.gateway import Gateway
 
 DEFAULT_ORDER = ("recall", "theory_of_mind", "deliberate", "reflect")
 
@@ -137,7 +140,8 @@ def build_graph(nodes: dict[str, Node], order: list[str]) -> Any:
 
     graph = StateGraph(DecisionState)
     for name in order:
-        graph.add_node(name, nodes[name])
+        node: Any = nodes[name]  # LangGraph's overloads do not cover async functions of a TypedDict
+        graph.add_node(name, node)
     graph.add_edge(START, order[0])
     for a, b in pairwise(order):
         graph.add_edge(a, b)
@@ -152,8 +156,8 @@ class ModelBrain(BaseBrain):
 
     def __init__(
         self,
-        gateway: Any,
-        fallback: Any,
+        gateway: Gateway,
+        fallback: Policy,
         fallback_name: str = "",
         name: str = "llm",
         formatter: PromptFormatter | None = None,
@@ -217,12 +221,12 @@ class ModelBrain(BaseBrain):
         actions: list[Any] = [None] * len(items)
         reasons: list[str | None] = [reason] * len(items)
         if reason and self.on_budget == "stop" and not world.stop_requested:
-            world.stop_requested, world.stop_reason = True, reason
+            world.stop_requested, world.stop_reason = True, reason  # no cancelling: this batch falls back
         if not reason:
             seeds = [agent.brain._seed(agent) for agent, _ in items]
 
             async def run_all() -> list[tuple[Any, str | None, list[Any]]]:
-                return await asyncio.gather(*(a.brain._one(a, r, s) for (a, r), s in zip(items, seeds)))
+                return list(await asyncio.gather(*(a.brain._one(a, r, s) for (a, r), s in zip(items, seeds))))
 
             for i, (action, why, held) in enumerate(self.gateway.run(run_all())):
                 seqs = world.flush_captured(held)
@@ -230,8 +234,10 @@ class ModelBrain(BaseBrain):
                 request.causes.extend(s for s, rec in zip(seqs, held) if rec[0] in ("model.call", "memory.retrieved"))
                 actions[i], reasons[i] = action, why
         for i, (agent, request) in enumerate(items):
-            if actions[i] is None:
+            fell_back = actions[i] is None
+            if fell_back:
                 actions[i] = agent.brain._fall_back(agent, request, reasons[i] or "no action")
+            self.gateway.count_decision((reasons[i] or "no action") if fell_back else None)
         return actions
 
     def _fall_back(self, agent: Any, request: DecisionRequest, reason: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,21 +39,13 @@ class LogNormal(BaseModel):
     sigma: float = Field(ge=0.0)
 
 
-class BudgetSpec(BaseModel):
-    """Budget log-normal around ``median``, its log correlated with log income by ``correlation``."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    median: float = Field(default=450_000.0, gt=0.0)
-    sigma: float = Field(default=0.35, ge=0.0)
-    correlation: float = Field(default=0.7, ge=-1.0, le=1.0)
-
-
 def _default_big_five() -> dict[str, Normal]:
     return {t: Normal(mean=0.5, sd=0.15) for t in TRAITS}
 
 
 class PopulationSpec(BaseModel):
-    """Distributions for every persona field the generator fills. Categorical weights need not sum to 1."""
+    """Distributions for every persona field the generator fills. Categorical weights need not sum to 1.
+    A scenario that samples more (a bidder's budget) subclasses it with its own fields."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -67,7 +60,6 @@ class PopulationSpec(BaseModel):
     education: dict[str, float] = {"secondary": 0.35, "vocational": 0.2, "bachelor": 0.3, "master": 0.12, "doctorate": 0.03}
     location: dict[str, float] = {"city centre": 0.35, "suburbs": 0.45, "countryside": 0.2}
     income: LogNormal = LogNormal(median=55_000.0, sigma=0.5)
-    budget: BudgetSpec = Field(default_factory=BudgetSpec)
     attention: int | None = Field(default=None, ge=1)
 
     @field_validator("big_five")
@@ -99,7 +91,18 @@ def _categorical(rng: np.random.Generator, weights: dict[str, float], n: int) ->
     return [names[i] for i in rng.choice(len(names), size=n, p=p / p.sum())]
 
 
-RoleSampler = Callable[[Persona, dict[str, float], np.random.Generator], dict[str, dict[str, Any]]]
+@dataclass(frozen=True, slots=True)
+class PersonaDraws:
+    """The generator's random draws behind one persona that a role sampler may build on: ``income_z``
+    is the standard normal behind the persona's log income, ``independent_z`` a second standard normal
+    drawn beside it (mix the two for a role attribute correlated with income, such as a budget)."""
+
+    income_z: float
+    independent_z: float
+
+
+#: ``sampler(persona, draws, rng) -> roles``: adds scenario roles to a generated persona.
+RoleSampler = Callable[[Persona, PersonaDraws, np.random.Generator], dict[str, dict[str, Any]]]
 
 
 def generate_population(
@@ -109,8 +112,8 @@ def generate_population(
     id_prefix: str = "agent",
     role_sampler: RoleSampler | None = None,
 ) -> list[Persona]:
-    """Sample ``n`` personas. ``role_sampler(persona, draws, rng)`` adds scenario roles; ``draws`` holds
-    the sampled ``budget`` (correlated with income) for it to use."""
+    """Sample ``n`` personas. ``role_sampler(persona, draws, rng)`` adds scenario roles; ``draws`` are
+    the persona's :class:`PersonaDraws`, for roles that depend on the persona's income."""
     if n < 0:
         raise ValueError(f"cannot generate {n} personas")
     b5 = {t: np.clip(rng.normal(spec.big_five[t].mean, spec.big_five[t].sd, n), 0.0, 1.0) for t in TRAITS}
@@ -120,10 +123,10 @@ def generate_population(
     occupations = _categorical(rng, spec.occupation, n)
     educations = _categorical(rng, spec.education, n)
     locations = _categorical(rng, spec.location, n)
-    z1, z2 = rng.standard_normal(n), rng.standard_normal(n)
-    rho = spec.budget.correlation
-    incomes = spec.income.median * np.exp(spec.income.sigma * z1)
-    budgets = spec.budget.median * np.exp(spec.budget.sigma * (rho * z1 + np.sqrt(1.0 - rho * rho) * z2))
+    # Both normals are drawn whether or not a role sampler uses the second, so a population does not
+    # depend on which scenario asked for it.
+    income_z, independent_z = rng.standard_normal(n), rng.standard_normal(n)
+    incomes = spec.income.median * np.exp(spec.income.sigma * income_z)
     first = rng.integers(0, len(_FIRST), n)
     last = rng.integers(0, len(_LAST), n)
     width = max(3, len(str(n - 1)))
@@ -144,7 +147,7 @@ def generate_population(
             attention=spec.attention,
         )
         if role_sampler is not None:
-            roles = role_sampler(persona, {"budget": float(budgets[i])}, rng)
+            roles = role_sampler(persona, PersonaDraws(float(income_z[i]), float(independent_z[i])), rng)
             persona = persona.model_copy(update={"roles": roles})
         personas.append(persona)
     return personas

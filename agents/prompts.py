@@ -11,27 +11,29 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from pydantic import BaseModel
+from simworld.memory import MemoryRecord, Retrieved
+
 from simworld.decisions import DecisionRequest
+from simworld.events import WorldEvent
 
 _JSON_BLOCK = re.compile(r"\{.*\}", re.DOTALL)
 
 
-def memory_line(m: Any) -> str:
+def memory_line(m: Retrieved | MemoryRecord | WorldEvent) -> str:
     """One line for a memory: its text if it has one, else the perceived event it came from."""
-    m = getattr(m, "record", m)  # a retrieved memory carries its record
-    text = getattr(m, "text", None)
-    if text:
-        t = getattr(m, "t", None)
-        return f"[t={t:.1f}] {text}" if isinstance(t, (int, float)) else str(text)
-    data = getattr(m, "data", None)
-    kind = getattr(m, "kind", "event")
-    t = getattr(m, "t", 0.0)
+    if isinstance(m, Retrieved):
+        m = m.record
+    if isinstance(m, MemoryRecord) and m.text:
+        return f"[t={m.t:.1f}] {m.text}"
+    data = m.data if isinstance(m, WorldEvent) else m.metadata.get("data")
+    kind = m.kind
     body = json.dumps({k: v for k, v in (data or {}).items() if k != "hidden"}, default=str, sort_keys=True)
-    return f"[t={float(t):.1f}] {kind} {body[:300]}"
+    return f"[t={float(m.t):.1f}] {kind} {body[:300]}"
 
 
 @lru_cache(maxsize=256)
-def action_schema(action_type: type) -> str:
+def action_schema(action_type: type[BaseModel]) -> str:
     """The JSON schema of an action model, as compact sorted JSON (computed once per type)."""
     return json.dumps(action_type.model_json_schema(), sort_keys=True)
 

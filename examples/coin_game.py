@@ -3,24 +3,64 @@
 Run it with::
 
     simworld run examples/coin_game.py --seed 1 --set rounds=20 --set n_players=6
+    simworld run examples/coin_game.py --set brain=llm --set model.base_url=http://127.0.0.1:8000/v1
+    python examples/coin_game.py
 
 Everything a built-in scenario uses is public: a pydantic config (every field settable from YAML or
-``--set``), ``setup`` that creates agents from personas, a simpy process that drives the world and asks
-agents for decisions, and ``metrics`` computed from the run log alone (so ``simworld analyze`` can
-recompute them later).
+``--set``; ``BrainSettings`` adds the ``brain``, ``model`` and ``memory`` blocks), typed payloads for the
+events it logs, ``check`` that loads its input files before anything is written, ``setup`` that creates
+agents (``Cast`` gives each one the memory and brain the config asks for), a simpy process that drives
+the world and asks agents for decisions, and ``metrics`` computed from the run log alone (so
+``simworld analyze --scenario examples/coin_game.py`` can recompute them later).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from simworld.agents import Agent, PopulationSpec, RuleBrain, generate_population, load_personas
+from simworld.agents import Cast, Persona, PopulationSpec, generate_population, read_personas
+from simworld.agents.brain_config import BrainSettings
 
 import simworld as sw
 from simworld.decisions import DecisionRequest
+from simworld.events import Payload
+
+
+class Round(Payload):
+    """A new round begins."""
+
+    kind = "coin.round"
+    round: int
+
+
+class Placed(Payload):
+    """A player's bet, seen by that player only."""
+
+    kind = "coin.bet"
+    round: int
+    call: Literal["heads", "tails"]
+    stake: float
+
+
+class Flipped(Payload):
+    """The coin lands."""
+
+    kind = "coin.flipped"
+    round: int
+    outcome: Literal["heads", "tails"]
+
+
+class Settled(Payload):
+    """A player's winnings (or loss) for the round and their wealth after it."""
+
+    kind = "coin.settled"
+    round: int
+    delta: float
+    wealth: float
 
 
 class Bet(BaseModel):
@@ -39,7 +79,7 @@ class GamblerRole(BaseModel):
     boldness: float | None = Field(default=None, ge=0.0, le=1.0, description="share of wealth staked")
 
 
-def bold_policy(persona, observation: DecisionRequest, memories, beliefs, rng) -> Bet:  # type: ignore[no-untyped-def]
+def bold_policy(persona: Persona, observation: DecisionRequest, memories: Any, beliefs: Any, rng: Any) -> Bet:
     """Extraverts and open players stake more, anxious ones less; the call is a coin flip of their own,
     except that 'gamblers' fallacy' players (low conscientiousness) bet against the last outcome."""
     c = observation.context
@@ -57,7 +97,7 @@ def bold_policy(persona, observation: DecisionRequest, memories, beliefs, rng) -
     return Bet(call=call, stake=round(min(c["wealth"], c["wealth"] * bold), 2))
 
 
-class CoinGameConfig(sw.ScenarioConfig):
+class CoinGameConfig(BrainSettings):
     n_players: int = Field(default=4, ge=1, le=100_000)
     rounds: int = Field(default=10, ge=1)
     p_heads: float = Field(default=0.5, ge=0.0, le=1.0, description="the coin's bias")
@@ -74,44 +114,38 @@ class CoinGame(sw.Scenario):
     name = "coin_game"
     description = "Persona players bet on a (possibly biased) coin, round after round"
     Config = CoinGameConfig
+    events = (Round, Placed, Flipped, Settled)
     config: CoinGameConfig
+    inputs: list[Persona] | None
 
-    def check(self) -> None:
-        # Load inputs up front, so bad files are reported (exit 2) before anything is written.
-        self._personas = None
-        if self.config.personas is not None:
-            path = self.resolve_path(self.config.personas)
-            self._personas = load_personas(path, roles={"gambler": GamblerRole})
-            if len(self._personas) < self.config.n_players:
-                raise sw.BadInput(str(path), f"holds {len(self._personas)} personas but n_players is "
-                                  f"{self.config.n_players}")
+    def check(self) -> list[Persona] | None:
+        """Load inputs up front, so bad files are reported (exit 2) before anything is written; what this
+        returns is ``self.inputs`` in ``setup``."""
+        if self.config.personas is None:
+            return None
+        return read_personas(self.resolve_path(self.config.personas), {"gambler": GamblerRole},
+                             at_least=self.config.n_players, n_field="n_players")
 
     def setup(self, world: sw.World) -> None:
-        if not hasattr(self, "_personas"):
-            self.check()  # sw.run() calls check(); a scenario used directly might not have
         cfg = self.config
-        if self._personas is not None:
-            personas = self._personas[: cfg.n_players]
+        if self.inputs is not None:
+            personas = self.inputs[: cfg.n_players]
         else:
             personas = generate_population(cfg.population, cfg.n_players, world.rng("scenario:coin:population"), "player")
-        self.players = []
-        self.wealth: dict[str, float] = {}
-        for persona in personas:
-            agent = Agent(persona, RuleBrain(bold_policy, "bold"))
-            world.add_agent(agent)
-            self.players.append(agent)
-            self.wealth[agent.id] = GamblerRole.model_validate(persona.roles.get("gambler", {})).wealth \
-                if "gambler" in persona.roles else cfg.start_wealth
+        cast = Cast(world, cfg)  # each agent's memory and brain (rule, llm, local or shares) from the config
+        self.players = cast.add_all(personas, policy=lambda persona: (bold_policy, "bold"))
+        self.wealth = {p.id: GamblerRole.model_validate(p.persona.roles["gambler"]).wealth
+                       if "gambler" in p.persona.roles else cfg.start_wealth for p in self.players}
         self.coin = world.rng("scenario:coin:flips")
         self.rounds_done = 0
 
-    def processes(self, world: sw.World):  # type: ignore[no-untyped-def]
+    def processes(self, world: sw.World) -> list[Generator[Any, Any, None]]:
         return [self.croupier(world)]
 
     def progress(self, world: sw.World) -> tuple[float, float]:
         return (self.rounds_done, self.config.rounds)
 
-    def croupier(self, world: sw.World):  # type: ignore[no-untyped-def]
+    def croupier(self, world: sw.World) -> Generator[Any, Any, None]:
         cfg = self.config
         room = [p.id for p in self.players]
         last: str | None = None
@@ -171,3 +205,8 @@ class CoinGame(sw.Scenario):
             "broke": sum(1 for w in final.values() if w <= 0),
             "final_wealth": dict(sorted(final.items())),
         }
+
+
+if __name__ == "__main__":  # `python examples/coin_game.py`; importing the file (simworld run) starts nothing
+    result = sw.run(CoinGame, seed=1, out="runs", overrides={"rounds": 20, "n_players": 6})
+    print(result.path, result.metrics["wealth_end"])

@@ -36,14 +36,15 @@ RECORDED = [{
 def main(out: str = "runs") -> None:
     for policy in ("staged", "random"):
         m = sw.run("support", seed=3, out=out, overrides={"n_seekers": 60, "n_supporters": 6, "policy": policy}).metrics
-        gain = m["matching_gain"] or {}
+        gain = (m["matching_gain"] or {}).get("intensity_reduction")
         print(f"{policy:7} reduction {m['intensity_reduction']:.2f}  resolved {m['resolved_share']:.0%}  "
-              f"feedback {m['feedback']:.2f}  matching gain {gain.get('intensity_reduction')}  "
+              f"feedback {m['feedback']:.2f}  matching gain {'-' if gain is None else f'{gain:+.2f}'}  "
               f"supporters knew the problem in {m['belief_accuracy']['problem_type']:.0%} of sessions")
     path = Path(tempfile.mkdtemp()) / "recorded.json"
     path.write_text(json.dumps(RECORDED))
     res = sw.run("support", seed=0, out=out, overrides={"conversations": str(path)})
-    print("replayed:", res.metrics["strategy_distribution"], "reduction", res.metrics["intensity_reduction"], res.path)
+    used = {s: f"{share:.0%}" for s, share in res.metrics["strategy_distribution"].items() if share}
+    print("replayed:", used, "reduction", res.metrics["intensity_reduction"], res.path)
 
 
 if __name__ == "__main__":

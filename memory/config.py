@@ -140,7 +140,7 @@ class MemoryRole(BaseModel):
     def apply(self, cfg: MemoryConfig) -> MemoryConfig:
         update: dict[str, Any] = {}
         if self.weights:
-            update["weights"] = cfg.weights.model_copy(update=dict(self.weights))
+            update["weights"] = cfg.weights.model_copy(update={str(k): v for k, v in self.weights.items()})
         if self.decay is not None:
             update["decay"] = self.decay
         if self.reflection_threshold is not None:

@@ -21,12 +21,14 @@ _MAX = 10.0
 class ImportanceScorer(Protocol):
     """Scores observations at intake and memories a brain writes.
 
-    A scorer may also offer ``constant(kind, own) -> float | None``: the importance that every
-    observation of ``kind`` has (by the agent itself when ``own``), or None when it depends on the
-    event. The stream then caches it and skips the call for such observations.
+    ``constant(kind, own)`` is the importance that every observation of ``kind`` has (by the agent
+    itself when ``own``), or None when it depends on the event; the stream then caches it and skips the
+    call for such observations. A scorer that cannot tell returns None always.
     """
 
     def score(self, event: Any) -> float: ...
+
+    def constant(self, kind: str, own: bool) -> float | None: ...
 
     def score_written(self, kind: str, text: str) -> float: ...
 

@@ -59,7 +59,7 @@ def run_memory_config(log: RunLog, run_config: dict[str, Any] | None = None) -> 
     return MemoryConfig()
 
 
-def _perceived(e: dict[str, Any]) -> WorldEvent:
+def perceived_event(e: dict[str, Any]) -> WorldEvent:
     """The event as witnesses perceived it: keys listed under ``hidden`` were withheld."""
     data = e.get("data") or {}
     hidden = data.get("hidden")
@@ -116,5 +116,5 @@ def rebuild_memory(
         elif kind == "memory.retrieved" and e.get("agent") == agent_id:
             stream.touch(e["data"]["ids"], float(e["t"]))
         elif e["seq"] not in missed:
-            stream.observe(_perceived(e))
+            stream.observe(perceived_event(e))
     return stream

@@ -41,8 +41,13 @@ class Retrieval:
         _access: np.ndarray
         _imp_np: np.ndarray
         _forgotten: bytearray
-        store: VectorStore
-        index: dict[str, int]
+
+        @property
+        def store(self) -> VectorStore: ...
+
+        @property
+        def index(self) -> dict[str, int]: ...
+
 
         def sync(self, vectors: np.ndarray | None = None) -> None: ...
         def record(self, i: int) -> MemoryRecord: ...

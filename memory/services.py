@@ -120,13 +120,15 @@ class MemoryServices:
             return self.renderer(event)
         if entry[1] is None:
             entry[1] = self.renderer(event)
-        return entry[1]
+        text: str = entry[1]
+        return text
 
     def numbers_of(self, event: Any) -> tuple[tuple[str, float], ...]:
         """The event's numeric top-level data fields (cached: every witness's reflection reads them)."""
         entry = self._entry_or_new(event)
         if entry is not None and entry[3] is not None:
-            return entry[3]
+            cached: tuple[tuple[str, float], ...] = entry[3]
+            return cached
         nums = tuple((k, v) for k, v in event.data.items() if type(v) is float or type(v) is int)
         if entry is not None:
             entry[3] = nums

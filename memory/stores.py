@@ -112,11 +112,13 @@ class NumpyStore:
             norm = float(np.sqrt(q @ q))
             return q / np.float32(norm) if norm > 0 and abs(norm - 1.0) > 1e-6 else q
         norm = np.linalg.norm(q, axis=-1, keepdims=True)
-        return np.divide(q, norm, out=np.zeros_like(q), where=norm > 0)
+        out: np.ndarray = np.divide(q, norm, out=np.zeros_like(q), where=norm > 0)
+        return out
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """The similarity of every stored vector to ``query``, in row order."""
-        return self._mat[: self._n] @ self._query(query)
+        sims: np.ndarray = self._mat[: self._n] @ self._query(query)
+        return sims
 
     def search(self, query: np.ndarray, k: int) -> Hits:
         scores = self.similarities(query)

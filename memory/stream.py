@@ -157,13 +157,11 @@ class MemoryStream(Retrieval):
 
     def _score_and_learn(self, obs: Any) -> float:
         """Score through the scorer; remember the result per kind when the scorer says it is constant."""
-        constant = getattr(self.scorer, "constant", None)
-        if constant is not None:
-            fixed = constant(obs.kind, obs.agent is not None and obs.agent == self.owner)
-            if fixed is not None:
-                (self._own if obs.agent == self.owner else self._others)[obs.kind] = fixed
-                return fixed
-        return self._score(obs)
+        fixed = self.scorer.constant(obs.kind, obs.agent is not None and obs.agent == self.owner)
+        if fixed is not None:
+            (self._own if obs.agent == self.owner else self._others)[obs.kind] = fixed
+            return fixed
+        return float(self._score(obs))
 
     def write(
         self,
@@ -301,7 +299,8 @@ class MemoryStream(Retrieval):
 
     def embedding(self, mem_id: str) -> np.ndarray:
         self.sync()
-        return self.store.vectors([mem_id])[0]
+        vec: np.ndarray = self.store.vectors([mem_id])[0]
+        return vec
 
     # -- embedding ------------------------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ Exit codes: 0 done, 1 the run failed (log kept), 2 bad input (one line, no trace
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -20,8 +21,25 @@ EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 _RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
+def _printable(text: str) -> str:
+    """Text that can be written to any terminal: undecodable bytes from the command line (surrogate
+    escapes) shown as escapes instead of crashing the write."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _err(msg: str) -> None:
-    click.echo(f"simworld: error: {msg}", err=True)
+    click.echo(f"simworld: error: {_printable(msg)}", err=True)
+
+
+def _print_path(path: object) -> None:
+    """A path as the last line of stdout, byte for byte as the file system has it."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:  # a text-only stream (a test's capture): escape what cannot be encoded
+        click.echo(_printable(str(path)))
+        return
+    out.write(os.fsencode(str(path)) + b"\n")
+    out.flush()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,7 +66,7 @@ def list_cmd() -> None:
 
 @cli.command("run")
 @click.argument("target")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (default: the config file's, else 0).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Random seed (default: the config file's, else 0).")
 @click.option("--out", type=click.Path(file_okay=False), default="runs", show_default=True)
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE", help="Override a config value.")
 @click.option("--run-id", default=None, help="Name of the run folder (default: scenario-seed-time).")
@@ -74,7 +92,9 @@ def run_cmd(target: str, seed: int | None, out: str, overrides: Sequence[str], r
         print_summary(result.metrics, result.path)
     if result.status == "stopped":
         click.echo(f"simworld: run stopped early: {result.reason}", err=True)
-    click.echo(str(result.path))
+    for warning in result.warnings:
+        click.echo(f"simworld: warning: {warning}", err=True)
+    _print_path(result.path)
 
 
 @cli.command("validate")
@@ -118,11 +138,15 @@ def schema_cmd(kind: str | None, scenario: str | None) -> None:
 @cli.command("analyze")
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
-def analyze_cmd(run_dir: str, as_json: bool) -> None:
+@click.option("--scenario", "scenario", default=None, metavar="FILE.py",
+              help="The scenario file a run of your own scenario came from (never taken from the run folder).")
+def analyze_cmd(run_dir: str, as_json: bool, scenario: str | None) -> None:
     """Recompute a run's metrics from its log alone."""
     from simworld.analysis import analyze_run
 
-    report = analyze_run(run_dir)
+    report = analyze_run(run_dir, scenario)
+    if report.get("note"):
+        click.echo(f"note: {report['note']}", err=True)
     if as_json:
         click.echo(json.dumps(report, sort_keys=True, default=str))
         return
@@ -136,13 +160,13 @@ def analyze_cmd(run_dir: str, as_json: bool) -> None:
 @cli.command("fidelity")
 @click.argument("movielens_dir", type=click.Path())
 @click.option("--ratios", default="1,2,3,9", show_default=True, help="Unrated items per held-out item (m), comma-separated.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
 @click.option("--holdout", type=float, default=0.2, show_default=True, help="Latest share of each user's ratings held out.")
 @click.option("--max-users", type=click.IntRange(1), default=None, help="Only the first N users.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
 def fidelity_cmd(movielens_dir: str, ratios: str, seed: int, holdout: float, max_users: int | None, as_json: bool) -> None:
     """User-simulation fidelity on MOVIELENS_DIR (Agent4Rec's protocol, rule brains)."""
-    from simworld.analysis.fidelity import fidelity, format_table
+    from simworld.scenarios.recommender.fidelity import fidelity, format_table
 
     report = fidelity(movielens_dir, ratios=ratios, seed=seed, holdout=holdout, max_users=max_users)
     if as_json:
@@ -192,11 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunFailed as err:
         _err(str(err))
         if err.path is not None:
-            click.echo(str(err.path))  # the run directory stays the last line of stdout
+            _print_path(err.path)  # the run directory stays the last line of stdout
         return EXIT_FAILED
     except RunInterrupted as err:
         _err(str(err))
-        click.echo(str(err.path))
+        _print_path(err.path)
         return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         _err("interrupted")

@@ -6,13 +6,12 @@ import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from simworld.errors import BadInput, describe_validation_error
-from simworld.files import yaml_error
+from simworld.files import load_yaml, read_text
 
 #: Keys a config file may hold besides the scenario's own fields.
 RESERVED = ("scenario", "seed")
@@ -21,12 +20,7 @@ RESERVED = ("scenario", "seed")
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Parse a YAML config file into a mapping; errors name the file and line."""
     path = Path(path)
-    if not path.exists():
-        raise BadInput(str(path), "no such file")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise yaml_error(str(path), err, columns=True) from None
+    doc = load_yaml(read_text(path, "config file"), str(path), columns=True)
     if doc is None:
         return {}
     if not isinstance(doc, dict):
@@ -42,10 +36,14 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     parts = key.strip().split(".")
     if not all(parts):
         raise BadInput("--set", f"bad key path {key!r}")
+    if len(raw) > 1 << 20:
+        raise BadInput("--set", f"the value of {key.strip()!r} is too long ({len(raw):,} characters)")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = load_yaml(raw, "--set") if raw.strip() else ""
+    except BadInput as err:
+        if "too long" in err.problem or "digits" in err.problem or "nested" in err.problem or "alias" in err.problem:
+            raise BadInput("--set", f"{key.strip()}: {err.problem}") from None
+        value = raw  # not YAML: take the text as it is
     return parts, value
 
 
@@ -136,13 +134,16 @@ def _check_path(model: type[BaseModel], parts: Sequence[str], source: str, scena
         cur = _model_of(cur.model_fields[part].annotation)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def build_config(
-    model: type[BaseModel],
+    model: type[M],
     scenario: str,
     file_values: Mapping[str, Any] | None = None,
     file_name: str | None = None,
     overrides: Sequence[str] | Mapping[str, Any] | None = None,
-) -> BaseModel:
+) -> M:
     """Validate the merged config; the error names where the bad value came from."""
     doc: dict[str, Any] = copy.deepcopy({k: v for k, v in (file_values or {}).items() if k not in RESERVED})
     if isinstance(overrides, Mapping):

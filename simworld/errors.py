@@ -74,7 +74,7 @@ def describe_validation_error(err: ValidationError) -> tuple[str, str]:
     if tag_at is not None:
         del loc_parts[tag_at]
     loc = ".".join(str(p) for p in loc_parts if not _plain_tag(p)) or "(top level)"
-    msg = first.get("msg", "invalid value")
+    msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     if first.get("type") == "extra_forbidden":
         msg = "unknown field"
     elif "input" in first and first.get("type") != "missing":

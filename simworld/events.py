@@ -169,7 +169,7 @@ class DecisionFallback(Payload):
 
 
 class ModelCall(Payload):
-    """One call to a chat model: the full prompt and answer (or the error)."""
+    """One call to a chat model: the full prompt and answer (or the error); latency in volatile.jsonl."""
 
     kind: ClassVar[str] = "model.call"
     model: str
@@ -180,8 +180,6 @@ class ModelCall(Payload):
     response: str | None
     input_tokens: int
     output_tokens: int
-    latency_ms: float | None = None
-    retries: int | None = None
     error: str | None = None
 
 

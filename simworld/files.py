@@ -27,36 +27,132 @@ def yaml_error(source: str, err: yaml.YAMLError, columns: bool = False) -> BadIn
     return BadInput(source, f"malformed YAML: {problem}", where)
 
 
+#: Input files (configs, personas, items, networks, conversations) larger than this are refused.
+MAX_INPUT_BYTES = 256 << 20
+#: Deepest nesting of lists and mappings accepted in an input file.
+MAX_DEPTH = 100
+
+
+def read_text(path: str | Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """A text input file as a string, or one BadInput: missing, a folder, unreadable, too large, or not
+    UTF-8 (with the line of the first bad byte)."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            raise BadInput(str(path), "no such file")
+        if path.is_dir():
+            raise BadInput(str(path), f"is a folder, not a {what}")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadInput(str(path), f"too large for a {what} ({size:,} bytes; at most {max_bytes:,})")
+        raw = path.read_bytes()
+    except OSError as err:
+        raise BadInput(str(path), f"cannot be read ({err.strerror or err})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise BadInput(str(path), f"not UTF-8 text (byte 0x{raw[err.start]:02x})", f"line {line}") from None
+
+
+#: Most nodes that aliases (``*name``) may add to a YAML document beyond those written out.
+MAX_ALIAS_NODES = 100_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """YAML with bounded alias expansion and nesting: a 600-byte file of nested aliases expands to
+    gigabytes (an "alias bomb"), and 5,000 nested brackets exhaust the stack. Ordinary reuse of an
+    anchor (what ``yaml.dump`` writes for shared objects) stays allowed."""
+
+    _depth = 0
+    _nodes = 0  # nodes the document expands to, aliases counted at the size of what they repeat
+    _aliased = 0  # nodes added through aliases
+    _sizes: dict[str, int]
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if self.check_event(yaml.AliasEvent):
+            size = self._anchor_sizes().get(event.anchor, 1)
+            self._aliased += size
+            self._nodes += size
+            if self._aliased > max(MAX_ALIAS_NODES, self._nodes - self._aliased):
+                raise yaml.composer.ComposerError(
+                    None, None, f"aliases (*{event.anchor}) expand the document beyond {MAX_ALIAS_NODES:,} "
+                    "extra nodes (an alias bomb?)", event.start_mark)
+            return super().compose_node(parent, index)
+        before = self._nodes
+        node = super().compose_node(parent, index)
+        self._nodes += 1
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._anchor_sizes()[anchor] = self._nodes - before
+        return node
+
+    def _anchor_sizes(self) -> dict[str, int]:
+        if not hasattr(self, "_sizes"):
+            self._sizes = {}
+        return self._sizes
+
+    def _deeper(self) -> None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep",
+                self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+
+    def compose_sequence_node(self, anchor: Any) -> Any:
+        self._deeper()
+        try:
+            return super().compose_sequence_node(anchor)
+        finally:
+            self._depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        self._deeper()
+        try:
+            return super().compose_mapping_node(anchor)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml(text: str, source: str, columns: bool = False) -> Any:
+    """Parse YAML safely (bounded alias expansion and nesting, integers of sane length); one BadInput on error."""
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader subclass
+    except yaml.YAMLError as err:
+        raise yaml_error(source, err, columns=columns) from None
+    except (ValueError, RecursionError) as err:  # e.g. an integer of 5,000 digits
+        raise BadInput(source, f"malformed YAML: {str(err).splitlines()[0].split(';')[0][:120]}") from None
+
+
+def load_json(text: str, source: str, where: str | None = None) -> Any:
+    """Parse JSON; one BadInput on error (naming the line), also for absurd nesting or number sizes."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        line = where or f"line {err.lineno}"
+        raise BadInput(source, f"not valid JSON ({err.msg})", line) from None
+    except (ValueError, RecursionError) as err:
+        raise BadInput(source, f"not valid JSON ({str(err).splitlines()[0][:120]})", where) from None
+
+
 def read_records(path: Path, list_key: str) -> list[tuple[str, Any]]:
     """(label, record) pairs; ``label`` says where each record sits (``line 3``, ``personas[2]``).
 
     A YAML/JSON file may hold a list, a mapping with a ``list_key`` list, or a single mapping.
     """
-    if not path.exists():
-        raise BadInput(str(path), "no such file")
-    text = path.read_text(encoding="utf-8")
+    path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in (".jsonl", ".json", ".yaml", ".yml"):
+        raise BadInput(str(path), "unknown file type (use .yaml, .yml, .json or .jsonl)")
+    text = read_text(path, f"{list_key} file")
     if suffix == ".jsonl":
         out = []
         for i, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                out.append((f"line {i}", json.loads(line)))
-            except json.JSONDecodeError as err:
-                raise BadInput(str(path), f"not valid JSON ({err.msg})", f"line {i}") from None
+            if line.strip():
+                out.append((f"line {i}", load_json(line, str(path), f"line {i}")))
         return out
-    try:
-        if suffix == ".json":
-            doc = json.loads(text)
-        elif suffix in (".yaml", ".yml"):
-            doc = yaml.safe_load(text)
-        else:
-            raise BadInput(str(path), "unknown file type (use .yaml, .yml, .json or .jsonl)")
-    except json.JSONDecodeError as err:
-        raise BadInput(str(path), f"not valid JSON ({err.msg})", f"line {err.lineno}") from None
-    except yaml.YAMLError as err:
-        raise yaml_error(str(path), err) from None
+    doc = load_json(text, str(path)) if suffix == ".json" else load_yaml(text, str(path))
     if isinstance(doc, dict) and list_key in doc:
         doc = doc[list_key]
     if isinstance(doc, dict):

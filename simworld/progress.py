@@ -47,12 +47,13 @@ class RunProgress:
             return
         self._last = now
         prog = scenario.progress(world)
-        fields = {"sim_t": f"{world.now:,.1f}", "events": world.seq}
+        sim_t, events = f"{world.now:,.1f}", world.seq
         if prog is not None:
             done, total = prog
-            self.progress.update(self.task, completed=done, total=total, units=f"{done:g}/{total:g}", **fields)
+            self.progress.update(self.task, completed=done, total=total, units=f"{done:g}/{total:g}", sim_t=sim_t,
+                                 events=events)
         else:
-            self.progress.update(self.task, **fields)
+            self.progress.update(self.task, sim_t=sim_t, events=events)
 
 
 def _flatten(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -27,7 +27,13 @@ ENTRY_POINT_GROUP = "simworld.scenarios"
 
 def _import(target: str) -> type[Scenario]:
     module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return _scenario_class(getattr(importlib.import_module(module), attr), target)
+
+
+def _scenario_class(obj: object, where: str) -> type[Scenario]:
+    if not (inspect.isclass(obj) and issubclass(obj, Scenario)):
+        raise BadInput(where, "is not a simworld.Scenario subclass")
+    return obj
 
 
 def _plugins() -> dict[str, metadata.EntryPoint]:
@@ -43,7 +49,7 @@ def available() -> dict[str, type[Scenario]]:
     out: dict[str, type[Scenario]] = {}
     plugins = _plugins()
     for name in names():
-        out[name] = _import(BUILTIN[name]) if name in BUILTIN else plugins[name].load()
+        out[name] = _import(BUILTIN[name]) if name in BUILTIN else _scenario_class(plugins[name].load(), name)
     return out
 
 
@@ -108,7 +114,7 @@ def resolve(spec: str | type[Scenario]) -> type[Scenario]:
         return _import(BUILTIN[spec])
     plugins = _plugins()
     if spec in plugins:
-        return plugins[spec].load()
+        return _scenario_class(plugins[spec].load(), spec)
     if spec.split(":")[0].endswith(".py"):
         return load_file(spec)
     raise BadInput(spec, f"unknown scenario (known: {', '.join(names())}; or give a .py or .yaml file)")

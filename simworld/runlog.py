@@ -1,8 +1,10 @@
 """The run directory: ``manifest.json``, ``events.jsonl`` (append-only) and ``metrics.json``.
 
 The writer buffers whole lines and hands them to the OS in one ``write`` call, so the file never ends
-in a partial line unless the process dies in the middle of that call. The reader tolerates exactly that:
-a truncated last line is skipped and reported, while a corrupt line anywhere else is an error.
+in a partial line unless the process dies in the middle of that call. Every reader of ``events.jsonl``
+(``RunLog`` here, the replay viewer's index) goes through one line reader, :class:`EventLines`, which
+tolerates exactly that: a truncated last line is skipped and reported. A corrupt line anywhere else is an
+error for ``RunLog`` (strict) and a listed problem, skipped, for the viewer (lenient).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import platform
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,11 @@ VOLATILE = "volatile.jsonl"
 METRICS = "metrics.json"
 
 _DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+#: A seq is never negative (the Event model) and fits a 64-bit column (the viewer's index).
+SEQ_LIMIT = 1 << 63
+#: Lenient reading: problems beyond this many are counted, not listed.
+MAX_LISTED_PROBLEMS = 20
 
 
 def _default(obj: Any) -> Any:
@@ -136,6 +143,107 @@ class RunWriter:
         self.write_manifest()
 
 
+# -- reading events.jsonl -------------------------------------------------------------------------------
+def event_problem(obj: object) -> str | None:
+    """Why a parsed line is not an event, or None when it is one: what every reader accepts as an event.
+
+    Only the fields every reader relies on are checked (``seq``, ``t``, ``kind``, ``agent``, ``witnesses``);
+    the rest is checked by the Event model (``RunLog.events``) and the payload models (test mode)."""
+    if not isinstance(obj, dict):
+        return "an event must be a JSON object"
+    for key, types in (("seq", int), ("t", (int, float)), ("kind", str)):
+        if key not in obj:
+            return f"missing field {key!r}"
+        if not isinstance(obj[key], types) or isinstance(obj[key], bool):
+            return f"field {key!r} has the wrong type"
+    if not 0 <= obj["seq"] < SEQ_LIMIT:
+        return "field 'seq' must be a non-negative 64-bit integer"
+    if obj.get("agent") is not None and not isinstance(obj["agent"], str):
+        return "field 'agent' must be a string or null"
+    wit = obj.get("witnesses")
+    if wit is not None and not (isinstance(wit, list) and all(isinstance(w, str) for w in wit)):
+        return "field 'witnesses' must be a list of strings"
+    return None
+
+
+#: What :class:`EventLines` yields per event: ``(event, line, offset, length, seq, t, kind, agent, witnesses)``,
+#: that is the parsed line, its 1-based line number, byte offset and length (without the newline), and the
+#: fields the reader checked, so that a caller on a hot path need not look them up again.
+EventLine = tuple[dict[str, Any], int, int, int, int, float, str, str | None, list[str] | None]
+
+
+@dataclass
+class EventLines:
+    """One pass over the lines of an ``events.jsonl`` that start in ``[start, end)`` (``start``: a line start).
+
+    Iterating yields every valid event as an :data:`EventLine`. Blank lines are skipped. The last line of
+    the file, when it lacks its newline and is not a valid event, was cut off by a crash: it is skipped and
+    ``truncated`` set. Any other line that is not a valid event (:func:`event_problem`) is, when ``strict``,
+    a :class:`BadInput` naming the line; otherwise it is skipped, counted in ``n_problems`` and (the first
+    ``MAX_LISTED_PROBLEMS``) listed in ``problems`` as (line, what is wrong). Line numbers count from
+    ``start``. After the pass, ``lines`` is the number of physical lines read.
+    """
+
+    path: str | os.PathLike[str]
+    strict: bool = True
+    start: int = 0
+    end: int | None = None
+    lines: int = 0
+    truncated: bool = False
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    n_problems: int = 0
+
+    def __iter__(self) -> Iterator[EventLine]:
+        loads, decode_error, join, seq_limit = orjson.loads, orjson.JSONDecodeError, "".join, SEQ_LIMIT
+        end = self.end
+        limit = os.path.getsize(self.path) if end is None else end
+        lineno, off = 0, self.start
+        with open(self.path, "rb") as fh:
+            fh.seek(self.start)
+            for raw in fh:
+                if off >= limit:
+                    break
+                lineno += 1
+                n = len(raw)
+                # The common case in a few lookups and type tests (this loop indexes a million events in
+                # seconds); event_problem() says what is wrong with any line that fails them.
+                try:
+                    obj = loads(raw)
+                    s, t, k, a, w = obj["seq"], obj["t"], obj["kind"], obj.get("agent"), obj.get("witnesses")
+                    if w is not None:
+                        join(w)  # refuses anything but strings, several times faster than a test per item
+                except (decode_error, TypeError, KeyError, AttributeError) as err:
+                    error: str | None = f"not valid JSON ({err.msg})" if isinstance(err, decode_error) else None
+                else:
+                    if (
+                        type(s) is int
+                        and 0 <= s < seq_limit
+                        and (type(t) is float or type(t) is int)
+                        and type(k) is str
+                        and (a is None or type(a) is str)
+                        and (w is None or type(w) is list)
+                    ):
+                        yield obj, lineno, off, n - 1 if raw[-1] == 10 else n, s, t, k, a, w  # 10: newline
+                        off += n
+                        continue
+                    error = None
+                off += n
+                if error is None:
+                    error = event_problem(obj) or "not an event"
+                if raw[-1:] != b"\n" and end is None and off >= limit:
+                    self.truncated = True  # the writer died in the middle of this line
+                elif raw.strip():
+                    self._problem(lineno, error)
+        self.lines = lineno
+
+    def _problem(self, lineno: int, error: str) -> None:
+        if self.strict:
+            raise BadInput(str(self.path), error, f"line {lineno}")
+        self.n_problems += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append((lineno, error))
+
+
 @dataclass
 class RunLog:
     """A run directory opened for reading: ``sw.load_run(path)``."""
@@ -143,10 +251,15 @@ class RunLog:
     path: Path
     manifest: dict[str, Any]
     truncated: bool = False
+    #: The log's last complete line is ``run.finished`` (the run got to its end).
+    finished: bool = False
 
     @property
     def status(self) -> str:
-        return str(self.manifest.get("status", "unknown"))
+        """The manifest's status; ``incomplete`` when the manifest still says ``running`` although the log
+        ends in ``run.finished`` (the process was killed while it settled the manifest)."""
+        status = str(self.manifest.get("status", "unknown"))
+        return "incomplete" if status == "running" and self.finished else status
 
     @property
     def metrics(self) -> dict[str, Any] | None:
@@ -154,47 +267,27 @@ class RunLog:
         if not p.exists():
             return None
         try:
-            return orjson.loads(p.read_bytes())
+            value = orjson.loads(p.read_bytes())
         except orjson.JSONDecodeError as err:
             raise BadInput(str(p), f"not valid JSON ({err.msg})") from None
+        if not isinstance(value, dict):
+            raise BadInput(str(p), f"expected a JSON object, got {type(value).__name__}")
+        return value
 
     @property
     def config(self) -> dict[str, Any]:
         return dict(self.manifest.get("config", {}))
 
     def iter_raw(self) -> Iterator[dict[str, Any]]:
-        """Every event as a dict, in order; fast and unvalidated beyond JSON."""
-        p = self.path / EVENTS
-        with open(p, "rb") as fh:
-            lineno = 0
-            pending: bytes | None = None
-            for raw in fh:
-                if pending is not None:
-                    yield self._parse(pending, lineno, last=False)
-                lineno += 1
-                pending = raw
-            if pending is not None:
-                if not pending.endswith(b"\n"):
-                    # The last line lacks its newline: complete if it parses, else cut off by a crash.
-                    try:
-                        obj = orjson.loads(pending)
-                    except orjson.JSONDecodeError:
-                        obj = None
-                    if not isinstance(obj, dict):
-                        self.truncated = True
-                        return
-                    yield obj
-                else:
-                    yield self._parse(pending, lineno, last=True)
+        """Every event as a dict, in order; its fields checked (:func:`event_problem`), not its payload."""
+        for line in self._lines():
+            yield line[0]
 
-    def _parse(self, raw: bytes, lineno: int, last: bool) -> dict[str, Any]:
-        try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as err:
-            raise BadInput(str(self.path / EVENTS), f"not valid JSON ({err.msg})", f"line {lineno}") from None
-        if not isinstance(obj, dict):
-            raise BadInput(str(self.path / EVENTS), "an event must be a JSON object", f"line {lineno}")
-        return obj
+    def _lines(self) -> Iterator[EventLine]:
+        lines = EventLines(self.path / EVENTS, strict=True)
+        yield from lines
+        if lines.truncated:
+            self.truncated = True
 
     def events(
         self,
@@ -212,41 +305,30 @@ class RunLog:
         """
         prefix = kind[:-1] if kind and kind.endswith(".*") else None
         extra = self.volatile() if volatile else {}
-        for i, obj in enumerate(self.iter_raw()):
-            k = obj.get("kind")
-            if kind is not None and (not isinstance(k, str) or (not k.startswith(prefix) if prefix else k != kind)):
+        for obj, line, _, _, _, _, k, _, _ in self._lines():
+            if kind is not None and (not k.startswith(prefix) if prefix else k != kind):
                 continue
             if agent is not None and obj.get("agent") != agent:
                 continue
-            if witness is not None and witness not in obj.get("witnesses", ()):
+            if witness is not None and witness not in (obj.get("witnesses") or ()):
                 continue
-            t = obj.get("t", 0.0)
+            t = obj["t"]
             if (since is not None and t < since) or (until is not None and t > until):
                 continue
-            if extra and obj.get("seq") in extra:
+            if extra and obj["seq"] in extra and isinstance(obj.get("data", {}), dict):
                 obj = {**obj, "data": {**obj.get("data", {}), "volatile": extra[obj["seq"]]}}
             try:
                 yield Event.model_validate(obj)
             except ValidationError as err:
                 first = err.errors()[0]
-                field = ".".join(str(x) for x in first["loc"])
+                where = ".".join(str(x) for x in first["loc"])
                 raise BadInput(
-                    str(self.path / EVENTS), f"{field}: {first['msg']}", f"line {i + 1} (seq {obj.get('seq')})"
+                    str(self.path / EVENTS), f"{where}: {first['msg']}", f"line {line} (seq {obj['seq']})"
                 ) from None
 
     def volatile(self) -> dict[int, dict[str, Any]]:
         """Wall-clock fields by seq (latency, cache hits): not part of the deterministic log."""
-        p = self.path / VOLATILE
-        out: dict[int, dict[str, Any]] = {}
-        if p.exists():
-            for raw in p.read_bytes().splitlines():
-                try:
-                    rec = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    continue  # a torn last line after a crash
-                if isinstance(rec, dict) and isinstance(rec.get("seq"), int):
-                    out[rec.pop("seq")] = rec
-        return out
+        return read_volatile(self.path / VOLATILE)
 
     def __iter__(self) -> Iterator[Event]:
         return self.events()
@@ -265,6 +347,21 @@ class RunLog:
         return df
 
 
+def read_volatile(path: Path) -> dict[int, dict[str, Any]]:
+    """``volatile.jsonl`` by seq (none when the file is absent); a torn or foreign line is skipped."""
+    out: dict[int, dict[str, Any]] = {}
+    if not path.exists():
+        return out
+    for raw in path.read_bytes().splitlines():
+        try:
+            rec = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue  # a torn last line after a crash
+        if isinstance(rec, dict) and isinstance(rec.get("seq"), int):
+            out[rec.pop("seq")] = rec
+    return out
+
+
 def load_run(path: str | os.PathLike[str]) -> RunLog:
     """Open a run directory written by :func:`simworld.run` (or the CLI)."""
     p = Path(path)
@@ -279,9 +376,42 @@ def load_run(path: str | os.PathLike[str]) -> RunLog:
         raise BadInput(str(mpath), f"not valid JSON ({err.msg})") from None
     if not isinstance(manifest, dict):
         raise BadInput(str(mpath), f"expected a JSON object, got {type(manifest).__name__}")
-    if not (p / EVENTS).exists():
+    events = p / EVENTS
+    if not events.exists():
         raise BadInput(str(p), f"not a run directory (no {EVENTS})")
-    return RunLog(path=p, manifest=manifest, truncated=_tail_truncated(p / EVENTS))
+    if not events.is_file():
+        raise BadInput(str(events), "is not a file")
+    try:
+        truncated = _tail_truncated(events)
+        finished = _last_kind(events) == "run.finished"
+    except OSError as err:
+        raise BadInput(str(events), f"cannot be read ({err.strerror or err})") from None
+    return RunLog(path=p, manifest=manifest, truncated=truncated, finished=finished)
+
+
+def _last_kind(path: Path) -> str | None:
+    """The kind of the last complete line of an events file (None if it has none or it is not an event)."""
+    with open(path, "rb") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        pos, tail = end, b""
+        while pos > 0:
+            step = min(1 << 16, pos)
+            pos -= step
+            fh.seek(pos)
+            tail = fh.read(step) + tail
+            body = tail[: tail.rfind(b"\n")]  # up to the last newline: complete lines only
+            start = body.rfind(b"\n")
+            if start >= 0 or pos == 0:
+                line = body[start + 1:]
+                break
+        else:
+            return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    kind = obj.get("kind") if isinstance(obj, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _tail_truncated(path: Path) -> bool:
@@ -305,6 +435,6 @@ def _tail_truncated(path: Path) -> bool:
                 tail = tail[cut + 1 :]
                 break
     try:
-        return not isinstance(orjson.loads(tail), dict)
+        return event_problem(orjson.loads(tail)) is not None
     except orjson.JSONDecodeError:
         return True

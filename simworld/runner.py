@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from simworld import registry
 from simworld.config import build_config, load_config_file
@@ -21,6 +21,9 @@ from simworld.gctune import quiet_gc
 from simworld.runlog import RunWriter, load_run
 from simworld.scenario import Scenario
 from simworld.world import World
+
+#: Seeds are logged as JSON integers, which readers hold in 64 bits.
+MAX_SEED = 2**63 - 1
 
 
 class RunInterrupted(Exception):
@@ -39,6 +42,8 @@ class RunResult:
     run_id: str = ""
     stats: dict[str, int] = field(default_factory=dict)
     reason: str | None = None
+    #: Things the user should know although the run completed (e.g. every model decision fell back).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,33 +65,39 @@ def prepare(
     file_values: dict[str, Any] = {}
     file_name = None
     base_dir = Path.cwd()
-    spec = scenario
-    if isinstance(spec, (str, os.PathLike)) and str(spec).endswith((".yaml", ".yml")):
+    spec: str | type[Scenario] | None = str(scenario) if isinstance(scenario, os.PathLike) else scenario
+    if isinstance(spec, str) and spec.endswith((".yaml", ".yml")):
         config_file, spec = spec, None
     if config_file is not None:
-        file_values = load_config_file(config_file)
+        file_values = load_config_file(Path(config_file))
         file_name = str(config_file)
         base_dir = Path(config_file).resolve().parent
         if spec is None:
-            spec = file_values.get("scenario")
-            if not spec:
+            named = file_values.get("scenario")
+            if not isinstance(named, str) or not named:
                 raise BadInput(file_name, "missing field (which scenario to run)", "scenario")
+            spec = named
             if str(spec).split(":")[0].endswith(".py"):
                 spec = str(base_dir / str(spec)) if not Path(str(spec)).is_absolute() else spec
         if seed is None and "seed" in file_values:
             if not isinstance(file_values["seed"], int) or isinstance(file_values["seed"], bool):
                 raise BadInput(file_name, f"must be an integer (got {file_values['seed']!r})", "seed")
             seed = file_values["seed"]
-    if seed is not None and seed < 0:
-        raise BadInput("--seed", f"must be a non-negative integer, got {seed}")
+            if not 0 <= seed <= MAX_SEED:
+                raise BadInput(file_name, f"must be an integer from 0 to {MAX_SEED}, got {seed}", "seed")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise BadInput("--seed", f"must be an integer from 0 to {MAX_SEED}, got {seed}")
+    if spec is None:
+        raise BadInput(str(scenario), "names no scenario")
     try:
-        cls = registry.resolve(spec if not isinstance(spec, os.PathLike) else str(spec))  # type: ignore[arg-type]
+        cls = registry.resolve(spec)
     except BadInput as err:
         if file_name is None or "scenario" not in file_values:
             raise
         raise BadInput(file_name, f"{err.source}: {err.problem}", "scenario") from None
     cfg = build_config(cls.Config, cls.name or cls.__name__, file_values, file_name, overrides)
     inst = cls(cfg, base_dir=base_dir)
+    cfg.preflight(file_name or "config")
     inst.load_inputs()
     return Prepared(inst, int(seed if seed is not None else 0), file_name or (cls.name or cls.__name__))
 
@@ -127,51 +138,76 @@ def execute(
         },
     )
     world = World(prepared.seed, writer, event_types=type(scn).event_types())
-    world.log("run.started", {"scenario": name, "seed": prepared.seed, "config": config})
-    tick = (lambda w: (writer.flush(), progress(w, scn))) if progress else (lambda w: writer.flush())
+    def tick(w: World) -> None:
+        writer.flush()
+        if progress is not None:
+            progress(w, scn)
+
     status, reason = "completed", None
-    restore = _install_stop_handlers(world)
-    try:
-        scn.setup(world)
-        for gen in scn.processes(world):
-            world.process(gen)
-        with quiet_gc():
-            world.run(progress=tick)
-        if world.stop_requested:
-            if world.stop_reason:
-                status, reason = "stopped", world.stop_reason
-            else:
-                status, reason = "interrupted", "interrupted by a signal"
-    except KeyboardInterrupt:
-        status, reason = "interrupted", "interrupted by the user"
-    except BadInput as err:
-        status, reason = "failed", err.line()
-        _finish(world, writer, scn, status, reason)
-        raise
-    except Exception as err:
-        status, reason = "failed", f"{type(err).__name__}: {err}"
-        _finish(world, writer, scn, status, reason, traceback.format_exc())
-        raise RunFailed(f"run failed: {reason} (log kept in {path})", path) from err
-    finally:
-        restore()
-    metrics = _finish(world, writer, scn, status, reason)
+    with StopSignals(world) as signals:
+        try:
+            world.log("run.started", {"scenario": name, "seed": prepared.seed, "config": config})
+            scn.setup(world)
+            for gen in scn.processes(world):
+                world.process(gen)
+            with quiet_gc():
+                world.run(progress=tick)
+            if world.stop_requested:
+                if world.stop_reason:
+                    status, reason = "stopped", world.stop_reason
+                else:
+                    status, reason = "interrupted", "interrupted by a signal"
+        except KeyboardInterrupt:
+            status, reason = "interrupted", "interrupted by the user"
+        except BadInput as err:
+            signals.finishing()
+            _finish(world, writer, scn, "failed", err.line())
+            raise
+        except Exception as err:
+            signals.finishing()
+            status, reason = "failed", f"{type(err).__name__}: {err}"
+            _finish(world, writer, scn, status, reason, traceback.format_exc())
+            raise RunFailed(f"run failed: {reason} (log kept in {path})", path) from err
+        signals.finishing()
+        metrics = _finish(world, writer, scn, status, reason)
     if status == "interrupted":
         raise RunInterrupted(path)
-    return RunResult(path, metrics, status, run_id, dict(world.stats), reason)
+    warnings = list(writer.manifest.get("warnings", []))
+    return RunResult(path, metrics, status, run_id, dict(world.stats), reason, warnings)
 
 
-def _install_stop_handlers(world: World) -> Callable[[], None]:
-    """First Ctrl-C / SIGTERM asks the world to stop after the current event; a second one forces it."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+class StopSignals:
+    """Ctrl-C and SIGTERM while a run is under way.
 
-    def on_signal(signum: int, frame: Any) -> None:
-        if world.stop_requested:
+    While the clock runs, the first signal asks the world to stop after the current event (cancelling
+    any wait on a model server at once); a second one forces the stop. While the run is finishing
+    (metrics, the final manifest), signals are noted and ignored, so the run directory is always
+    completed. Only the main thread can take signals; elsewhere this does nothing.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._finishing = False
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> Self:
+        if threading.current_thread() is threading.main_thread():
+            self._old = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self._finishing:
+            return
+        if self.world.stop_requested:
             raise KeyboardInterrupt
-        world.stop_requested = True
+        self.world.request_stop()
 
-    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    return lambda: [signal.signal(sig, h) for sig, h in old.items()] and None
+    def finishing(self) -> None:
+        self._finishing = True
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
 
 
 def _finish(
@@ -179,12 +215,11 @@ def _finish(
 ) -> dict[str, Any]:
     """Close the log with ``run.finished``, compute metrics from it, and settle the manifest."""
     world.log("run.finished", {"status": status, "reason": reason})
+    extra_close: str | None = None
     try:
         world.close()
     except Exception as err:  # noqa: BLE001 - a closing hook must not lose the run
         extra_close = f"{type(err).__name__}: {err}"
-    else:
-        extra_close = None
     writer.flush()
     metrics: dict[str, Any] = {}
     extra: dict[str, Any] = {"stats": dict(world.stats), **world.manifest_extra}
@@ -201,6 +236,11 @@ def _finish(
         extra["reason"] = reason
     if tb:
         extra["traceback"] = tb
+    warnings = [f"all {m['decisions']} decisions of the {kind!r} model brains fell back to the rule policy "
+                f"(first reason: {m['all_fell_back']})"
+                for kind, m in sorted(extra.get("models", {}).items()) if m.get("all_fell_back")]
+    if warnings:
+        extra["warnings"] = warnings
     writer.close(status, **extra)
     return metrics
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import UnionType
+from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from simworld.events import EventTypes, Payload
 
@@ -15,10 +16,32 @@ if TYPE_CHECKING:
     from simworld.world import World
 
 
+def _wants_int(annotation: Any) -> bool:
+    """An ``int`` field (or ``int | None``), where a YAML true/false must not pass as 1/0."""
+    if annotation is int:
+        return True
+    args = get_args(annotation)
+    return get_origin(annotation) in (Union, UnionType) and int in args and not ({bool, float, str} & set(args))
+
+
 class ScenarioConfig(BaseModel):
-    """Base for scenario configs: unknown keys are errors, so a typo never passes silently."""
+    """Base for scenario configs: unknown keys are errors, so a typo never passes silently; a boolean
+    is not a number (``n_bidders: true`` is refused, not read as 1)."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if _wants_int(annotation) or annotation is float:
+                raise ValueError("Input should be a number, not true or false")
+        return value
+
+    def preflight(self, source: str) -> None:
+        """Check what the config points at outside itself (a cache file, a server) before anything is
+        written; raise :class:`simworld.errors.BadInput` naming ``source`` (the config file or flag)."""
 
 
 class Scenario:

@@ -133,3 +133,54 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = running
     return adjusted
+
+
+# -- predictions against the truth, and distances between samples ------------------------------------
+def classification(truth: Sequence[bool] | np.ndarray, predicted: Sequence[bool] | np.ndarray) -> dict[str, float]:
+    """Accuracy, precision, recall and F1 of yes/no predictions against the true labels, and ``n``
+    (precision, recall and F1 are 0 where undefined)."""
+    t, p = np.asarray(truth, bool), np.asarray(predicted, bool)
+    tp = float(np.sum(t & p))
+    fp = float(np.sum(~t & p))
+    fn = float(np.sum(t & ~p))
+    n = len(t)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    accuracy = float(np.sum(t == p)) / n if n else 0.0
+    return {"accuracy": accuracy, "precision": precision, "recall": recall, "f1": f1, "n": n}
+
+
+def prediction_errors(actual: Sequence[float] | np.ndarray, predicted: Sequence[float] | np.ndarray
+                      ) -> dict[str, float]:
+    """Root mean squared and mean absolute error (NaN without values)."""
+    diff = np.asarray(predicted, float) - np.asarray(actual, float)
+    if not len(diff):
+        return {"rmse": math.nan, "mae": math.nan}
+    return {"rmse": float(np.sqrt(np.mean(diff**2))), "mae": float(np.mean(np.abs(diff)))}
+
+
+def js_distance(p: Sequence[float] | np.ndarray, q: Sequence[float] | np.ndarray) -> float:
+    """Jensen-Shannon distance (base 2, in [0, 1]) between two histograms on the same bins (counts or
+    shares; each is normalised)."""
+    from scipy.spatial.distance import jensenshannon
+
+    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2))
+
+
+def distribution_distances(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray,
+                           bins: int | np.ndarray = 20) -> dict[str, float]:
+    """How far apart two samples lie: the Jensen-Shannon distance of their histograms on shared bins
+    (``bins`` edges, or that many equal bins over both samples' range) and the Wasserstein-1 distance
+    of the samples. NaN when either is empty."""
+    from scipy.stats import wasserstein_distance
+
+    x, y = np.asarray(a, float), np.asarray(b, float)
+    if not len(x) or not len(y):
+        return {"js_distance": math.nan, "wasserstein": math.nan}
+    if isinstance(bins, int):
+        lo, hi = min(x.min(), y.min()), max(x.max(), y.max())
+        bins = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
+    hx, _ = np.histogram(x, bins)
+    hy, _ = np.histogram(y, bins)
+    return {"js_distance": js_distance(hx, hy), "wasserstein": float(wasserstein_distance(x, y))}

@@ -8,10 +8,11 @@ for choices) and ``run`` (advance the clock). Deferred (batched) decisions are r
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import simpy
@@ -64,6 +65,7 @@ class World:
         #: Facts about the run's machinery (memory store, embedder, models) merged into manifest.json.
         self.manifest_extra: dict[str, Any] = {}
         self._closers: list[Callable[[World], None]] = []
+        self._stoppers: list[Callable[[], None]] = []
 
     @property
     def stats(self) -> dict[str, int]:
@@ -140,6 +142,19 @@ class World:
         return [self.log(kind, data, agent, witnesses, causes, volatile)
                 for kind, data, agent, witnesses, causes, volatile in held]
 
+    def request_stop(self, reason: str | None = None) -> None:
+        """End the run after the current event (``reason`` None: a signal; else e.g. a model budget).
+        Safe to call from a signal handler: work waiting on wall-clock time (model calls) is cancelled."""
+        if reason is not None and self.stop_reason is None:
+            self.stop_reason = reason
+        self.stop_requested = True
+        for fn in list(self._stoppers):
+            fn()
+
+    def on_stop(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` when a stop is requested (cancel what waits on the wall clock)."""
+        self._stoppers.append(fn)
+
     def on_close(self, fn: Callable[[World], None]) -> None:
         """Call ``fn(world)`` when the run ends, whatever the status (close clients, report usage)."""
         self._closers.append(fn)
@@ -203,10 +218,17 @@ class World:
     ) -> int:
         """An utterance (``message.sent``): ``sender`` addresses ``audience``; ``witnesses`` (default: the
         sender and the audience) hear it. ``labels`` are the scenario's typed tags (move, strategy, ...);
-        ``agent`` is the acting agent (default: the sender)."""
-        heard = list(witnesses) if witnesses is not None else list(dict.fromkeys([sender, *audience]))
+        ``agent`` is the acting agent (default: the sender when it is an agent of this world; a voice that
+        is not an agent, such as a moderator, logs no actor)."""
+        speaks_as_agent = sender in self.agents
+        if witnesses is not None:
+            heard = list(witnesses)
+        else:
+            heard = list(dict.fromkeys([sender, *audience] if speaks_as_agent else audience))
+        if agent is None and speaks_as_agent:
+            agent = sender
         return self.emit("message.sent", {"sender": sender, "audience": list(audience), "text": text, **labels},
-                         witnesses=heard, agent=sender if agent is None else agent, causes=causes)
+                         witnesses=heard, agent=agent, causes=causes)
 
     # -- agents -------------------------------------------------------------------------------
     def add_agent(self, agent: AgentLike) -> AgentLike:
@@ -246,7 +268,7 @@ class World:
         for i, (agent, request) in enumerate(pairs):
             if agent.brain.batched:
                 waiting += 1
-                self.resolver.defer(agent, request).callbacks.append(lambda ev, i=i: fill(i, ev))
+                self.resolver.defer(agent, request).callbacks.append(functools.partial(fill, i))
             else:
                 results[i] = self._decide_now(agent, request)
         if waiting == 0:
@@ -256,7 +278,7 @@ class World:
     def _decide_now(self, agent: AgentLike, request: DecisionRequest) -> BaseModel:
         out = agent.brain.decide(agent, request)
         # the common case (the policy built the right model) skips validation
-        action = cast(BaseModel, out) if out.__class__ is request.action_type else request.validate(out)
+        action = out if isinstance(out, BaseModel) and out.__class__ is request.action_type else request.validate(out)
         self._acted(agent, request, action)
         return action
 

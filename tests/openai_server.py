@@ -2,7 +2,8 @@
 
 It speaks the wire protocol (POST /v1/chat/completions, JSON in and out, usage counts) with scripted
 answers, a configurable delay, and injected faults: HTTP 500, 429 with Retry-After, a hang longer than
-the client's timeout, a malformed JSON body, and a truncated answer.
+the client's timeout, a malformed JSON body, a truncated answer, and a 400 whose body echoes the request's
+headers (the Authorization header included, as careless servers do).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 Responder = Callable[[list[dict[str, Any]]], str]
-FAULTS = ("500", "429", "timeout", "malformed", "truncated")
+FAULTS = ("500", "429", "timeout", "malformed", "truncated", "echo")
 
 
 def auction_responder(messages: list[dict[str, Any]]) -> str:
@@ -52,13 +53,16 @@ class ScriptedServer:
     """``with ScriptedServer() as srv: srv.base_url`` ... ``srv.requests`` counts what arrived."""
 
     def __init__(self, responder: Responder = auction_responder, delay: float = 0.0,
-                 faults: dict[str, int] | None = None, retry_after: float = 0.2, hang: float = 3.0) -> None:
+                 faults: dict[str, int] | None = None, retry_after: float = 0.2, hang: float = 3.0,
+                 port: int = 0) -> None:
         self.responder = responder
         self.delay = delay
         self.faults = faults or {}  # fault -> every k-th request gets it
         self.retry_after = retry_after
         self.hang = hang
         self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being answered at once
         self.fault_counts = {f: 0 for f in FAULTS}
         self.prompts: list[list[dict[str, Any]]] = []
         self._lock = threading.Lock()
@@ -71,6 +75,16 @@ class ScriptedServer:
                 pass
 
             def do_POST(self) -> None:
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer()
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with server._lock:
                     server.requests += 1
@@ -87,6 +101,9 @@ class ScriptedServer:
                 if fault == "429":
                     return self._send(429, {"error": {"message": "slow down", "type": "rate_limit"}},
                                       {"Retry-After": str(server.retry_after)})
+                if fault == "echo":
+                    return self._send(400, {"error": {"message": f"bad request; you sent {dict(self.headers)}",
+                                                      "type": "invalid_request_error"}})
                 if fault == "timeout":
                     time.sleep(server.hang)
                 text = server.responder(body.get("messages", []))
@@ -125,7 +142,7 @@ class ScriptedServer:
             daemon_threads = True
             request_queue_size = 512  # the stdlib default of 5 refuses concurrent clients
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd = Server(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -47,7 +47,7 @@ def test_malformed_network_file_is_refused_before_anything_is_written(tmp_path):
 
 
 def test_negative_seed_from_python_is_bad_input(tmp_path):
-    with pytest.raises(sw.BadInput, match="non-negative"):
+    with pytest.raises(sw.BadInput, match="from 0 to"):
         sw.run("auction", seed=-3, out=tmp_path)
 
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CLI_TIMEOUT, EXAMPLES, REPO, kill, start_cli, wait_for_events
+from conftest import CLI_TIMEOUT, EXAMPLES, kill, start_cli, wait_for_events
 
 from simworld.events import Event
 from simworld.runlog import load_run
@@ -218,10 +218,16 @@ def test_user_scenario_from_a_python_file(cli, tmp_path):
     # wealth in the metrics is what the log says, and gains match the calls
     settled = {e.agent: e.data["wealth"] for e in log.events(kind="coin.settled")}
     assert metrics["final_wealth"] == dict(sorted(settled.items()))
-    # analyze finds the scenario again through its file
-    res = cli("analyze", str(run), "--json", cwd=REPO / "examples")
+    # analyze recomputes the metrics only with the scenario file passed explicitly ...
+    res = cli("analyze", str(run), "--json", "--scenario", example)
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.out_lines[-1])["matches_metrics_json"] is True
+    report = json.loads(res.out_lines[-1])
+    assert report["recomputed"] is True and report["matches_metrics_json"] is True
+    # ... without it, the run folder's manifest naming the file is not enough: stored metrics and a note
+    res = cli("analyze", str(run), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.out_lines[-1])
+    assert report["recomputed"] is False and report["metrics"] == metrics and "--scenario" in res.stderr
 
 
 def test_user_scenario_named_in_a_config_with_personas(cli, cli_inproc, tmp_path, write):

@@ -6,14 +6,19 @@ import json
 
 import numpy as np
 import pytest
+from simworld.agents import generate_population
 from simworld.agents.persona import BigFive, Persona
+from simworld.agents.population import PopulationSpec
 from simworld.analysis import analyze_run
 from simworld.analysis.opinion import degroot_consensus, friedkin_johnsen_limit
-from simworld.scenarios.debate import dynamics
-from simworld.scenarios.debate.moves import argument_shift, receptivity
+from simworld.scenarios.debate import DebateConfig, DebateMove, DebateScenario, dynamics
 from simworld.scenarios.debate.network import build_graph, influence_weights
+from simworld.scenarios.debate.persuasion import argument_shift, receptivity
+from simworld.scenarios.debate.scenario import population_ids
 
 import simworld as sw
+from simworld.errors import BadInput
+from simworld.events import Payload
 from simworld.runlog import load_run
 
 SMALL = {"n_debaters": 2, "n_audience": 4, "rounds": 1}
@@ -56,13 +61,28 @@ def test_degroot_run_ends_at_the_consensus_recomputed_from_the_logged_network(tm
     assert res.metrics["propositions"]["p1"]["consensus_time"] is not None
 
 
-def test_friedkin_johnsen_run_converges_to_its_closed_form(tmp_path):
-    res = run(tmp_path, update_rule="friedkin_johnsen", network_steps=200, rounds=1, stubbornness=0.4)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_friedkin_johnsen_run_converges_to_its_closed_form_and_keeps_disagreement(tmp_path, seed):
+    res = run(tmp_path, seed=seed, update_rule="friedkin_johnsen", network_steps=200, rounds=1, stubbornness=0.4)
     net, final = network_of(res.path)
     W, x0, s = np.array(net["weights"]), np.array(net["initial"]["p1"]), np.array(net["stubbornness"])
     expected = friedkin_johnsen_limit(W, x0, s)
     assert np.abs(final - expected).max() < 1e-6
-    assert np.var(final) > 1e-4  # stubborn agents keep disagreement: no consensus
+    # Stubborn agents keep disagreement (no consensus) whatever the draw: at each seed the final variance
+    # stays above 1e-4, far below what these populations keep (about 0.01 and up).
+    assert np.var(final) > 1e-4
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_polarisation_left_by_the_rules_degroot_merges_fj_anchors_bounded_confidence_splits(tmp_path, seed):
+    finals = {}
+    for rule in ("degroot", "friedkin_johnsen", "hegselmann_krause"):
+        m = run(tmp_path, seed=seed, update_rule=rule, network_steps=20, rounds=3, n_audience=16, epsilon=0.3).metrics
+        finals[rule] = m["propositions"]["p1"]["polarisation"]["variance_final"]
+    # Over seeds 0-5 the final variances are: DeGroot < 1e-6, Friedkin-Johnsen 0.04-0.08, HK (epsilon 0.3)
+    # 0.20-0.30 from initial variances of 0.21-0.31; the bounds below leave a factor of 4 or more of slack.
+    assert finals["degroot"] < 1e-3
+    assert 0.01 < finals["friedkin_johnsen"] and finals["hegselmann_krause"] > 2 * finals["friedkin_johnsen"]
 
 
 def _cluster_count(rule: str, eps: float, seed: int, n: int = 200) -> int:
@@ -150,6 +170,19 @@ def test_witnesses_are_exactly_who_was_present(tmp_path):
     assert fewer > 0
 
 
+def test_every_move_speech_interjection_or_private_word_has_the_keys_of_its_model(tmp_path):
+    res = run(tmp_path, personas=str(_personas_file(tmp_path)), rounds=4, interruptions=3.0)
+    moves = [e for e in load_run(res.path).events(kind="debate.move")]
+    keys = set(DebateMove.model_fields) - set(Payload.model_fields)
+    assert all(set(m.data) == keys for m in moves)
+    interjections = [m for m in moves if m.data["interjection"]]
+    private = [m for m in moves if m.data["private"]]
+    assert interjections and private and not any(m.data["interjection"] for m in private)
+    rounds = {e.seq: e.data["round"] for e in load_run(res.path).events(kind="debate.round")}
+    for m in moves:  # each move names the round it belongs to (a private word: the round whose break it is in)
+        assert m.data["round"] == max(r for seq, r in rounds.items() if seq < m.seq)
+
+
 def test_every_turn_logs_an_utterance_a_typed_move_and_belief_updates(tmp_path):
     res = run(tmp_path, **SMALL)
     log = load_run(res.path)
@@ -210,10 +243,39 @@ def test_bad_debate_input_exits_2(cli_inproc, args, expected):
     assert res.returncode == 2 and len(res.err_lines) == 1 and expected in res.err_lines[0]
 
 
-def test_network_file_naming_a_stranger_is_bad_input(cli_inproc, tmp_path):
+def test_network_file_naming_a_stranger_is_bad_input_before_the_run_starts(cli_inproc, tmp_path):
     (tmp_path / "net.json").write_text(json.dumps({"edges": [["debater000", "nobody"]]}))
     res = cli_inproc("run", "debate", "--set", "network=file", "--set", f"network_file={tmp_path / 'net.json'}")
     assert res.returncode == 2 and "unknown participant 'nobody'" in res.err_lines[0]
+    assert not (tmp_path / "runs").exists()
+
+
+def test_generated_participants_are_known_to_the_network_file_check_by_their_ids(tmp_path):
+    ids = population_ids("debater", 2) + population_ids("audience", 3)
+    (tmp_path / "net.json").write_text(json.dumps({"edges": [[ids[0], ids[-1]], [ids[-1], ids[1]]]}))
+    scn = DebateScenario(DebateConfig(n_debaters=2, n_audience=3, network="file", network_file=tmp_path / "net.json"))
+    scn.load_inputs()
+    assert scn.inputs.edges == [(ids[0], ids[-1], 1.0), (ids[-1], ids[0], 1.0), (ids[-1], ids[1], 1.0),
+                                (ids[1], ids[-1], 1.0)]
+    # one audience member fewer: the edge to audience002 names a stranger
+    fewer = DebateScenario(DebateConfig(n_debaters=2, n_audience=2, network="file", network_file=tmp_path / "net.json"))
+    with pytest.raises(BadInput, match="unknown participant 'audience002'"):
+        fewer.load_inputs()
+
+
+@pytest.mark.parametrize("n", [4, 1001])
+def test_population_ids_are_the_ids_the_population_generator_gives(n):
+    generated = generate_population(PopulationSpec(), n, np.random.default_rng(0), "audience")
+    assert population_ids("audience", n) == [p.id for p in generated]
+
+
+def test_network_file_naming_a_persona_the_config_leaves_out_is_refused_in_check(tmp_path):
+    people = _personas_file(tmp_path)
+    (tmp_path / "net.json").write_text(json.dumps({"edges": [["deb0", "aud9"]]}))
+    cfg = {"personas": people, "network": "file", "network_file": tmp_path / "net.json"}
+    DebateScenario(DebateConfig(**cfg)).load_inputs()  # aud9 is in the file
+    with pytest.raises(BadInput, match="unknown participant 'aud9'"):
+        DebateScenario(DebateConfig(**cfg, n_audience=3)).load_inputs()
 
 
 def test_example_script_compares_the_rules(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from simworld.memory import MemoryStream, rebuild_memory
-from simworld.scenarios.auction.strategies import policies, truthful
+from simworld.scenarios.auction.policies import policies, truthful
 
 import simworld as sw
 from simworld.runner import execute, prepare

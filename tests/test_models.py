@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
 
 import pytest
@@ -38,13 +37,14 @@ def test_model_bidders_finish_the_auction_through_every_fault(tmp_path):
     assert res.status == "completed"
     assert all(srv.fault_counts[f] > 0 for f in faults), srv.fault_counts
     log = sw.load_run(res.path)
-    calls = list(log.events(kind="model.call"))
-    assert sum(c.data["retries"] or 0 for c in calls) > 0  # 500s, 429s, hangs and broken bodies were retried
+    calls = list(log.events(kind="model.call", volatile=True))
+    retries = [c.data["volatile"]["retries"] or 0 for c in calls]  # a wall-clock fact: beside the log
+    assert sum(retries) > 0  # 500s, 429s, hangs and broken bodies were retried
     assert any(c.data["node"] == "repair" for c in calls)  # truncated JSON got a repair round
     acted = list(log.events(kind="agent.acted"))
     assert len(acted) == 4 * 3  # every bidder answered every sealed lot, by model or by fallback
     models = log.manifest["models"]["llm"]
-    assert models["retries"] > 0 and models["calls"] == len(calls)
+    assert models["retries"] >= sum(retries) > 0 and models["calls"] == len(calls)
     # the action of each model decision names the model calls behind it
     call_seqs = {c.seq for c in calls}
     assert all(set(a.causes) & call_seqs for a in acted if a.data["brain"] == "llm")
@@ -94,14 +94,17 @@ def test_mixed_population_of_rule_and_model_bidders(tmp_path):
 
 
 def test_hundred_model_bidders_decide_concurrently(tmp_path):
-    """100 simultaneous decisions against a 200 ms server: sequential would take 20 s."""
+    """100 simultaneous decisions against a 200 ms server are in flight together (benchmarks/models.py
+    times it); with max_concurrency=10 never more than 10 are."""
     with ScriptedServer(delay=0.2) as srv:
-        t0 = time.perf_counter()
         res = run(tmp_path, "many", format="first_price", n_bidders=100, n_items=1,
                   **llm_overrides(srv, tmp_path, max_concurrency=100))
-        wall = time.perf_counter() - t0
-    assert srv.requests == 100 and res.stats["batches"] == 1
-    assert wall < 10.0  # loose: the benchmark measures it (well under 2 s for the round itself)
+        assert srv.requests == 100 and res.stats["batches"] == 1
+        assert srv.max_in_flight >= 50  # not one after another (a 200 ms answer keeps each one open)
+    with ScriptedServer(delay=0.05) as srv:
+        run(tmp_path, "ten", format="first_price", n_bidders=30, n_items=1,
+            **llm_overrides(srv, tmp_path / "c2", max_concurrency=10))
+        assert 2 <= srv.max_in_flight <= 10
 
 
 class Note(BaseModel):
@@ -226,15 +229,21 @@ class Flaky:
         return ChatResponse(text="ok", input_tokens=3, output_tokens=1)
 
 
-def test_retry_honours_retry_after_and_gives_up_after_max_retries():
-    t0 = time.perf_counter()
+def test_retry_honours_retry_after_and_gives_up_after_max_retries(monkeypatch):
+    waits: list[float] = []
+
+    async def no_sleep(delay: float) -> None:  # record the waits instead of spending them
+        waits.append(delay)
+
+    monkeypatch.setattr("simworld.models.wrappers.asyncio.sleep", no_sleep)
     out = asyncio.run(Retry(Flaky(2, 0.3), max_retries=3).complete(ChatRequest([])))
-    assert out.text == "ok" and out.retries == 2 and time.perf_counter() - t0 >= 0.6
-    with pytest.raises(ModelError, match="gave up after 3 attempts"):
+    assert out.text == "ok" and out.retries == 2 and waits == [0.3, 0.3]
+    with pytest.raises(ModelError, match="gave up after 3 attempts") as failed:
         asyncio.run(Retry(Flaky(5, 0.0), max_retries=2).complete(ChatRequest([])))
+    assert failed.value.retries == 2
 
 
-def test_cache_serves_hits_and_records_failures(tmp_path):
+def test_cache_serves_hits_and_records_failures_only_when_asked(tmp_path):
     inner = Flaky(0, None)
     cache = Cache(inner, tmp_path / "c.sqlite", "read_write", "openai", "m", {"temperature": 0})
     req = ChatRequest([{"role": "user", "content": "hi"}], seed=1)
@@ -243,18 +252,25 @@ def test_cache_serves_hits_and_records_failures(tmp_path):
     assert inner.calls == 1 and not first.cached and again.cached and again.text == "ok"
     other = ChatRequest([{"role": "user", "content": "hi"}], seed=2)  # the seed is part of the key
     assert cache.key(other) != cache.key(req)
-    failing = Cache(Flaky(9, None), tmp_path / "c.sqlite", "read_write", "openai", "m", {})
 
     class Broken:
+        calls = 0
+
         async def complete(self, request):
+            Broken.calls += 1
             raise ModelError("provider said no")
 
-    failing.inner = Broken()
     bad = ChatRequest([{"role": "user", "content": "bad"}])
-    for _ in range(2):  # the second time the failure comes from the cache
+    asking = Cache(Broken(), tmp_path / "c.sqlite", "read_write", "openai", "m", {})
+    for _ in range(2):  # by default a failure is not kept: the second time the provider is asked again
         with pytest.raises(ModelError, match="provider said no"):
-            asyncio.run(failing.complete(bad))
-    assert failing.misses == 1 and failing.hits == 1
+            asyncio.run(asking.complete(bad))
+    assert Broken.calls == 2 and asking.hits == 0
+    keeping = Cache(Broken(), tmp_path / "c.sqlite", "read_write", "openai", "m", {}, store_failures=True)
+    for _ in range(2):  # with cache_failures the second time the failure comes from the cache
+        with pytest.raises(ModelError, match="provider said no"):
+            asyncio.run(keeping.complete(bad))
+    assert Broken.calls == 3 and keeping.misses == 1 and keeping.hits == 1
 
 
 def test_budget_counts_calls_and_tokens():

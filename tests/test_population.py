@@ -16,14 +16,14 @@ import pytest
 from pydantic import ValidationError
 from scipy import stats
 from simworld.agents import Persona, PopulationSpec, generate_population
-from simworld.agents.population import TRAITS
-from simworld.scenarios.auction.bidders import BidderRole, sample_bidder_role
+from simworld.agents.population import TRAITS, PersonaDraws
+from simworld.scenarios.auction import BidderPopulation, BidderRole, BudgetSpec, sample_bidder_role
 
 N = 20_000
 
 
-def _capture_budget(persona, draws, rng):
-    return {"draws": {"budget": draws["budget"]}}
+def _capture_draws(persona: Persona, draws: PersonaDraws, rng: np.random.Generator) -> dict[str, dict[str, float]]:
+    return {"draws": {"income_z": draws.income_z, "independent_z": draws.independent_z}}
 
 
 def _population(spec: PopulationSpec, seed: int, n: int = N, **kw) -> list[Persona]:
@@ -31,8 +31,9 @@ def _population(spec: PopulationSpec, seed: int, n: int = N, **kw) -> list[Perso
 
 
 @pytest.fixture(scope="module")
-def spec() -> PopulationSpec:
-    return PopulationSpec.model_validate(
+def spec() -> BidderPopulation:
+    """The auction's population: the generic spec plus a budget correlated with income."""
+    return BidderPopulation.model_validate(
         {
             "big_five": {"openness": {"mean": 0.3, "sd": 0.1}, "neuroticism": {"mean": 0.65, "sd": 0.08}},
             "age": {"mean": 40, "sd": 10},
@@ -47,7 +48,7 @@ def spec() -> PopulationSpec:
 
 @pytest.fixture(scope="module")
 def people(spec) -> list[Persona]:
-    return _population(spec, seed=2024, role_sampler=_capture_budget)
+    return _population(spec, seed=2024, role_sampler=_capture_draws)
 
 
 def test_big_five_means_and_sds_match_the_spec(spec, people):
@@ -100,16 +101,34 @@ def test_ages(spec, people):
     assert ages.std() == pytest.approx(10, rel=0.05)
 
 
+def _bidders(spec: BidderPopulation, seed: int, n: int) -> list[Persona]:
+    def sampler(persona: Persona, draws: PersonaDraws, rng: np.random.Generator) -> dict[str, dict[str, object]]:
+        return sample_bidder_role(persona, draws, rng, budget=spec.budget)
+
+    return _population(spec, seed=seed, n=n, role_sampler=sampler)
+
+
 def _log_income_budget(people: list[Persona]) -> tuple[np.ndarray, np.ndarray]:
     income = np.log([p.demographics.income for p in people])
-    budget = np.log([p.roles["draws"]["budget"] for p in people])
+    budget = np.log([p.role("bidder", BidderRole).budget for p in people])
     return income, budget
 
 
-def test_log_budget_correlates_with_log_income(people):
-    income, budget = _log_income_budget(people)  # spec: correlation 0.6, N = 20,000
+def test_the_generator_hands_role_samplers_the_normal_behind_each_income(spec, people):
+    """log income = log median + sigma * income_z exactly (up to the income's rounding to cents), and the
+    second draw is an independent standard normal (N = 20,000: |r| < 0.03, mean within 5 SE, sd within 5%)."""
+    income_z = np.array([p.roles["draws"]["income_z"] for p in people])
+    other = np.array([p.roles["draws"]["independent_z"] for p in people])
+    incomes = np.array([p.demographics.income for p in people])
+    assert incomes == pytest.approx(spec.income.median * np.exp(spec.income.sigma * income_z), abs=0.005)
+    assert abs(stats.pearsonr(income_z, other).statistic) < 0.03
+    assert abs(other.mean()) < 5 / math.sqrt(N) and other.std(ddof=1) == pytest.approx(1.0, rel=0.05)
+
+
+def test_log_budget_correlates_with_log_income(spec):
+    income, budget = _log_income_budget(_bidders(spec, seed=2024, n=N))  # spec: correlation 0.6, N = 20,000
     assert abs(stats.pearsonr(income, budget).statistic - 0.6) < 0.03
-    # each marginal is the stated log-normal
+    # each marginal is the stated log-normal (budgets are rounded to cents, far below these tolerances)
     assert np.exp(np.median(income)) == pytest.approx(40_000, rel=0.03)
     assert income.std() == pytest.approx(0.6, rel=0.05)
     assert np.exp(np.median(budget)) == pytest.approx(300_000, rel=0.03)
@@ -120,13 +139,13 @@ def test_log_budget_correlates_with_log_income(people):
 def test_other_correlations(spec, rho):
     """N = 5,000: the standard error of r is at most 1 / sqrt(5000) = 0.014; tolerance 0.05."""
     spec = spec.model_copy(update={"budget": spec.budget.model_copy(update={"correlation": rho})})
-    income, budget = _log_income_budget(_population(spec, seed=77, n=5000, role_sampler=_capture_budget))
+    income, budget = _log_income_budget(_bidders(spec, seed=77, n=5000))
     assert abs(stats.pearsonr(income, budget).statistic - rho) < 0.05
 
 
 def test_bidder_roles_from_the_auction_sampler_carry_the_correlated_budget():
-    spec = PopulationSpec()  # defaults: correlation 0.7
-    people = _population(spec, seed=3, n=3000, role_sampler=sample_bidder_role)
+    """Without a budget spec the sampler uses the default one (correlation 0.7)."""
+    people = _population(PopulationSpec(), seed=3, n=3000, role_sampler=sample_bidder_role)
     roles = [p.role("bidder", BidderRole) for p in people]
     income = np.log([p.demographics.income for p in people])
     budget = np.log([r.budget for r in roles])
@@ -134,10 +153,17 @@ def test_bidder_roles_from_the_auction_sampler_carry_the_correlated_budget():
     assert all(-1.0 <= r.risk_attitude <= 1.0 for r in roles)
 
 
+def test_the_generic_spec_has_no_budget_and_the_bidder_population_adds_one():
+    assert "budget" not in PopulationSpec.model_fields
+    with pytest.raises(ValidationError):
+        PopulationSpec.model_validate({"budget": {"median": 1}})
+    assert BidderPopulation.model_validate({"budget": {"median": 1}}).budget == BudgetSpec(median=1)
+
+
 def test_same_seed_same_personas_different_seed_different(spec):
-    a = _population(spec, seed=9, n=200, role_sampler=sample_bidder_role)
-    b = _population(spec, seed=9, n=200, role_sampler=sample_bidder_role)
-    c = _population(spec, seed=10, n=200, role_sampler=sample_bidder_role)
+    a = _bidders(spec, seed=9, n=200)
+    b = _bidders(spec, seed=9, n=200)
+    c = _bidders(spec, seed=10, n=200)
     assert [p.model_dump() for p in a] == [p.model_dump() for p in b]
     assert [p.id for p in a] == [p.id for p in c]  # ids depend on position only
     differ = sum(x.model_dump() != y.model_dump() for x, y in zip(a, c))
@@ -168,7 +194,7 @@ def test_ids_names_and_attention():
 )
 def test_bad_specs_are_rejected(bad, where):
     with pytest.raises(ValidationError) as info:
-        PopulationSpec.model_validate(bad)
+        BidderPopulation.model_validate(bad)
     assert ".".join(str(x) for x in info.value.errors()[0]["loc"]) == where
 
 

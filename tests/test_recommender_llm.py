@@ -18,7 +18,7 @@ def viewer_responder(messages):
     full = "\n".join(str(m.get("content", "")) for m in messages)
     seen = re.search(r"What you see now: (\{.*\})", full)
     ctx = json.loads(seen.group(1)) if seen else {}
-    if "recsys.page" in full and ctx.get("items"):
+    if "recommender.page" in full and ctx.get("items"):
         first = ctx["items"][0]["id"]
         return json.dumps({"watch": [first], "ratings": [4], "leave": ctx.get("page", 1) >= 2,
                            "reason": "satisfied", "rationale": "the first one looks good"})
@@ -34,10 +34,14 @@ def test_model_viewers_watch_rate_and_leave_through_the_gateway(tmp_path):
         assert srv.requests > 0
     log = sw.load_run(res.path)
     kinds = Counter(e.kind for e in log.events())
-    assert kinds["model.call"] > 0 and kinds["recsys.watched"] > 0
-    acted = [e for e in log.events(kind="agent.acted") if e.data["decision"] == "recsys.page"]
+    assert kinds["model.call"] > 0 and kinds["recommender.watched"] > 0
+    acted = [e for e in log.events(kind="agent.acted") if e.data["decision"] == "recommender.page"]
     assert acted and all(e.data["brain"] == "llm" for e in acted)
-    pages = {e.seq: e for e in log.events(kind="recsys.page_shown")}
-    for w in log.events(kind="recsys.watched"):
+    # the model sees what the viewer perceives (the noticed items' public fields), not the policy's indices
+    asked = list(log.events(kind="decision.requested"))
+    assert asked and all(set(e.data["context"]) == {"session", "page", "watched_in_session", "items"} for e in asked)
+    assert all(set(item) == {"id", "title", "genres", "year"} for e in asked for item in e.data["context"]["items"])
+    pages = {e.seq: e for e in log.events(kind="recommender.page_shown")}
+    for w in log.events(kind="recommender.watched"):
         assert w.data["position"] == pages[w.causes[0]].data["noticed"][0]  # the first noticed item
     assert res.metrics["arms"]["popular"]["average_rating"] == pytest.approx(4.0)

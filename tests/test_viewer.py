@@ -11,9 +11,21 @@ from pathlib import Path
 import numpy as np
 import orjson
 import pytest
-from viewer_runs import XSS_NAME, XSS_TEXT, auction_run, corrupt_copy, get, get_json, served, truncated_copy, xss_run
+from viewer_runs import (
+    XSS_NAME,
+    XSS_TEXT,
+    auction_run,
+    corrupt_copy,
+    get,
+    get_json,
+    memory_run,
+    served,
+    truncated_copy,
+    xss_run,
+)
 
-from simworld.runlog import RunWriter, dumps
+from simworld.errors import BadInput
+from simworld.runlog import EventLines, RunWriter, dumps, load_run
 from simworld.viewer.index import Query, QueryError, RunIndex
 from simworld.viewer.run import RunView
 from simworld.viewer.scan import scan
@@ -32,6 +44,56 @@ def auction(runs: Path) -> Path:
 @pytest.fixture(scope="module")
 def raw(auction: Path) -> list[dict]:
     return [orjson.loads(line) for line in (auction / "events.jsonl").read_bytes().splitlines()]
+
+
+# -- the one line reader ---------------------------------------------------------------------------------
+MIXED_LOG = [
+    b'{"seq": 0, "t": 0.0, "kind": "run.started", "agent": null, "witnesses": [], "data": {}}',
+    b"not json at all",
+    b"[1, 2, 3]",
+    b'{"seq": -1, "t": 0.0, "kind": "x"}',
+    b'{"seq": 18446744073709551615, "t": 0.0, "kind": "x"}',
+    b'{"seq": 1, "t": true, "kind": "x"}',
+    b'{"seq": 1, "t": 1, "kind": "x", "witnesses": ["ann", 7]}',
+    b'{"seq": 1, "t": 1, "kind": "x", "agent": 5}',
+    b'{"seq": 1, "t": 1}',
+    b"",
+    b'{"seq": 1, "t": 1, "kind": "x.y", "agent": "ann", "witnesses": ["ann", "bob"], "data": {}}',
+    b'{"seq": 2, "t": 2.5, "kind": "x.y", "agent": null, "witnesses": null, "data": {}}',
+    b'{"seq": 3, "t": 3.0, "ki',  # cut off by a crash: no newline
+]
+
+
+def test_one_line_reader_is_strict_for_the_run_log_and_lenient_for_the_viewer(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(MIXED_LOG))
+    lenient = EventLines(path, strict=False)
+    rows = [(line, off, length, seq) for _, line, off, length, seq, *_ in lenient]
+    data = path.read_bytes()
+    assert [seq for *_, seq in rows] == [0, 1, 2] and [line for line, *_ in rows] == [1, 11, 12]
+    assert all(orjson.loads(data[off : off + length])["seq"] == seq for _, off, length, seq in rows)
+    assert lenient.truncated and lenient.lines == len(MIXED_LOG) and lenient.n_problems == 8
+    assert lenient.problems[0][0] == 2 and lenient.problems[0][1].startswith("not valid JSON (")
+    assert lenient.problems[1:] == [
+        (3, "an event must be a JSON object"),
+        (4, "field 'seq' must be a non-negative 64-bit integer"),
+        (5, "field 'seq' must be a non-negative 64-bit integer"),
+        (6, "field 't' has the wrong type"),
+        (7, "field 'witnesses' must be a list of strings"),
+        (8, "field 'agent' must be a string or null"),
+        (9, "missing field 'kind'"),
+    ]
+    with pytest.raises(BadInput) as info:
+        list(EventLines(path, strict=True))
+    assert info.value.field == "line 2" and "not valid JSON" in info.value.problem
+    # the viewer's index and the run log read the same lines as events
+    idx = RunIndex(path)
+    assert idx.cols.seq.tolist() == [0, 1, 2] and idx.cols.truncated and idx.cols.n_problems == 8
+    path.write_bytes(b"\n".join(MIXED_LOG[:1] + MIXED_LOG[10:]))
+    (tmp_path / "manifest.json").write_text("{}")
+    log = load_run(tmp_path)
+    assert [e["seq"] for e in log.iter_raw()] == [0, 1, 2] and log.truncated
+    assert RunIndex(path).cols.seq.tolist() == [0, 1, 2]
 
 
 # -- the index ---------------------------------------------------------------------------------------
@@ -125,16 +187,22 @@ def test_beliefs_are_the_latest_per_rival_and_item_up_to_the_cursor(auction: Pat
     assert {(b["about"], b["extra"]["item"]): b["value"] for b in res["beliefs"]} == expected
 
 
-def test_memory_at_a_point_comes_from_the_log(auction: Path, raw: list[dict]) -> None:
+def test_memory_at_a_point_is_rebuilt_from_the_log(auction: Path, raw: list[dict]) -> None:
     view = RunView(auction)
     cut = next(e["seq"] for e in raw if e["kind"] == "auction.sold")
     res = orjson.loads(view.memory("bidder000", cut))
     perceived = [e["seq"] for e in raw if "bidder000" in e["witnesses"] and e["seq"] <= cut]
-    assert res["total"] == len(perceived)
-    if res["source"] == "rebuild_memory":
-        assert sorted(m["seq"] for m in res["items"]) == perceived
-    else:
-        assert sorted(e["seq"] for e in res["events"]) == perceived
+    assert res["source"] == "rebuild_memory" and res["note"] is None and res["total"] == len(perceived)
+    assert sorted(m["seq"] for m in res["items"]) == perceived
+
+
+def test_memory_before_an_agent_joins_is_the_logs_view_with_the_reason(tmp_path: Path) -> None:
+    view = RunView(memory_run(tmp_path))
+    before = orjson.loads(view.memory("carol", 13))  # carol joins at seq 14, having witnessed 11 and 12
+    assert before["source"] == "perceived" and [e["seq"] for e in before["events"]] == [12, 11]
+    assert "never joined" in before["note"]
+    after = orjson.loads(view.memory("carol", 14))
+    assert after["source"] == "rebuild_memory" and [m["id"] for m in after["items"]] == ["e12", "e11"]
 
 
 def test_the_auction_run_gets_the_auction_panel(auction: Path) -> None:
@@ -143,14 +211,62 @@ def test_the_auction_run_gets_the_auction_panel(auction: Path) -> None:
     assert view.meta()["panel"] == "auction" and view.warnings == []
 
 
-def test_a_custom_scenario_panel_is_found_next_to_its_file(tmp_path: Path) -> None:
-    from simworld.viewer.panels import resolve_panel
+def test_a_custom_scenario_panel_comes_only_from_the_panel_option(tmp_path: Path) -> None:
+    from simworld.viewer.panels import PanelInfo, resolve_panel
 
     (tmp_path / "coins.py").write_text("# a user's scenario\n")
     (tmp_path / "coins.panel.js").write_text("simworld.registerPanel('coins', {render() {}});\n")
-    info = resolve_panel({"scenario": "coins", "scenario_ref": str(tmp_path / "coins.py")})
-    assert info.name == "coins" and info.script == tmp_path / "coins.panel.js"
-    assert resolve_panel({"scenario": "x", "scenario_ref": "nowhere.py"}).script is None
+    manifest = {"scenario": "coins", "scenario_ref": str(tmp_path / "coins.py"), "panel": "coins"}
+    assert resolve_panel(manifest) == PanelInfo(None, None)  # the file beside the scenario is not the run's to name
+    info = resolve_panel(manifest, tmp_path / "coins.panel.js")
+    assert info.name == "coins" and info.source() == (tmp_path / "coins.panel.js").read_bytes()
+
+
+def test_a_built_in_panel_is_found_in_its_scenario_package() -> None:
+    from simworld.viewer.panels import resolve_panel
+
+    for name in ("auction", "debate", "support", "recommender"):
+        info = resolve_panel({"scenario": name, "scenario_ref": name})
+        assert info.name == name and info.script is not None
+        assert info.script.name == "panel.js" and info.script.parent.name == name
+        assert f'registerPanel("{name}"'.encode() in (info.source() or b"")
+    # a user's scenario may reuse a built-in panel by its name
+    assert resolve_panel({"scenario": "mine", "scenario_ref": "/x/mine.py", "panel": "auction"}).name == "auction"
+
+
+HOSTILE_PANELS = ["../../something", "../../../../tmp/evil", "/etc/passwd", "x", "evil.panel", "coins", ""]
+
+
+@pytest.mark.parametrize("named", HOSTILE_PANELS)
+def test_a_run_folder_never_supplies_a_script(tmp_path: Path, auction: Path, named: str) -> None:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(auction, run)
+    (run / "x.panel.js").write_text("window.__pwned = 1;\n")
+    (run / f"{Path(named).name or 'blank'}.js").write_text("window.__pwned = 2;\n")
+    (tmp_path / "something.js").write_text("window.__pwned = 3;\n")
+    (tmp_path / "evil.js").write_text("window.__pwned = 4;\n")
+    manifest = orjson.loads((run / "manifest.json").read_bytes())
+    manifest.update(scenario="coins", scenario_ref=str(run / "coins.py"), panel=named)
+    (run / "manifest.json").write_bytes(orjson.dumps(manifest))
+    with served(run) as url:
+        meta = get_json(url, "/api/meta")
+        assert meta["panel"] is None and meta["panel_script"] is False
+        assert "x.panel.js" not in meta["files"]
+        for path in ("/panel.js", "/files/x.panel.js", "/static/x.panel.js", f"/static/panels/{named}.js"):
+            status, body = get(url, path)
+            assert status == 404 and b"__pwned" not in body, path
+
+
+def test_a_panel_passed_explicitly_is_served(tmp_path: Path, auction: Path) -> None:
+    script = tmp_path / "mine.js"
+    script.write_text("simworld.registerPanel('mine', {render() {}});\n")
+    with served(auction, panel=script) as url:
+        meta = get_json(url, "/api/meta")
+        assert meta["panel"] == "auction" and meta["panel_script"] is True  # the run's name, the user's script
+        status, body = get(url, "/panel.js")
+        assert status == 200 and body == script.read_bytes()
 
 
 # -- the server ----------------------------------------------------------------------------------------
@@ -220,6 +336,79 @@ def test_page_is_served_with_a_strict_content_security_policy(auction: Path) -> 
         csp = res.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert b'<script src="static/js/app.js">' in res.read()
+
+
+SECURITY_HEADERS = ("X-Content-Type-Options", "Referrer-Policy", "Cache-Control", "Content-Security-Policy")
+
+
+def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as bytes on a fresh connection; (status, headers, body) of the answer."""
+    import socket
+
+    host, port = url.split("//")[1].rstrip("/").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    return int(lines[0].split()[1]), headers, body
+
+
+ERROR_REQUESTS = {
+    400: b"GET /api/meta HTTP/1.1 extra\r\nHost: localhost\r\n\r\n",  # a malformed request line
+    403: b"GET /api/meta HTTP/1.1\r\nHost: attacker.example\r\n\r\n",
+    404: b"GET /nowhere HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    405: b"POST /api/meta HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n",
+    414: b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    501: b"BREW /pot HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    505: b"GET /api/meta HTTP/2.0\r\nHost: localhost\r\n\r\n",
+}
+
+
+def test_every_error_answer_carries_the_security_headers(auction: Path) -> None:
+    with served(auction) as url:
+        _, ok_headers, _ = raw_request(url, b"GET /api/meta HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        for status, request in ERROR_REQUESTS.items():
+            got, headers, body = raw_request(url, request)
+            assert got == status, (status, body[:200])
+            for name in SECURITY_HEADERS:
+                assert headers.get(name) == ok_headers[name], (status, name)
+            assert headers["Content-Type"] == "application/json" and "error" in orjson.loads(body), status
+
+
+MALFORMED = [
+    "/api/events?seqs=99999999999999999999",  # beyond 64 bits: was a 500 (OverflowError)
+    "/api/events?seqs=-99999999999999999999",
+    "/api/events?offset=99999999999999999999",  # was a 500 (the answer's JSON could not hold it)
+    "/api/events?limit=99999999999999999999",
+    "/api/events?seq0=99999999999999999999",
+    "/api/events?seq1=-99999999999999999999",
+    "/api/memory?agent=bidder000&upto=99999999999999999999",
+    "/api/beliefs?agent=bidder000&upto=1.5",
+    "/api/histogram?bins=99999999999999999999",
+    "/api/histogram?bins=many",
+    "/api/events?limit=" + "9" * 5000,
+    "/api/events?t0=1e400",
+    "/api/events?t1=%ff%fe",  # not UTF-8 once decoded
+    "/api/events?seqs=1,%ff",
+    "/api/events?order=%zz",  # a bad percent-escape
+    "/api/memory?upto=3",  # agent missing
+]
+
+
+def test_malformed_requests_are_400(auction: Path) -> None:
+    with served(auction) as url:
+        for path in MALFORMED:
+            status, body = get(url, path)
+            assert status == 400, (path, status, body[:200])
+            assert "error" in orjson.loads(body), path
+        # odd but well-formed values are answered
+        for path in ("/api/events?kind=%ff&agent=%00", "/api/events?seq0=5&seq1=1", "/api/histogram?bins=0",
+                     "/api/memory?agent=nobody&upto=-5", "/files/%ff", "//[oops/api/meta"):
+            assert get(url, path)[0] in (200, 404), path
 
 
 # -- damaged logs ------------------------------------------------------------------------------------
@@ -294,6 +483,77 @@ def test_cli_replay_serves_until_interrupted(auction: Path) -> None:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "stopped" in err
+
+
+def exported_data(page: Path) -> dict:
+    found = re.search(r'<script type="application/json" id="simworld-data">(.*?)</script>', page.read_text(), re.DOTALL)
+    assert found is not None
+    return orjson.loads(found.group(1))
+
+
+def exported_memory(data: dict, agent: str, upto: int) -> dict:
+    """What the exported page answers for an agent's memory at ``upto`` (``LocalApi.memory`` in api.js)."""
+    events = data["events"]
+    row = max(-1, min(upto, len(events) - 1)) if data["seq_is_row"] else max(
+        (i for i, e in enumerate(events) if e["seq"] <= upto), default=-1)
+    at = events[row]["seq"] if row >= 0 else -1
+    missed = set(data["missed"].get(agent, []))
+
+    def from_log(note: str | None) -> dict:
+        rows = [e for e in events if e["kind"] == "memory.written" and e["agent"] == agent and e["seq"] <= at]
+        source = "memory.written"
+        if not rows:
+            rows = [e for e in events if agent in e["witnesses"] and e["seq"] not in missed and e["seq"] <= at]
+            source = "perceived"
+        return {"source": source, "note": note, "total": len(rows), "events": rows[-200:][::-1]}
+
+    if row < 0:
+        return from_log(None)
+    timeline = data["memory"]["agents"][agent]
+
+    def inside(start: int, until: int | None) -> bool:
+        return start <= at and (until is None or at < until)
+
+    for start, until, note in timeline["spans"]:
+        if inside(start, until):
+            return from_log(note)
+    held = [v for v in timeline["versions"] if inside(v[1], v[2])]
+    items = [{**data["memory"]["records"][rec], "importance": imp, "last_access": last}
+             for rec, _, _, imp, last in held[-200:][::-1]]
+    return {"source": "rebuild_memory", "note": None, "total": len(held), "items": items}
+
+
+@pytest.mark.parametrize("short_term", [None, 2])
+def test_exported_memory_equals_the_servers_at_every_cursor(tmp_path: Path, short_term: int | None) -> None:
+    from simworld.viewer.export import export_html
+
+    run = memory_run(tmp_path, short_term=short_term)
+    data = exported_data(export_html(run, tmp_path / "page.html"))
+    agents = [a["id"] for a in data["meta"]["agents"]]
+    assert agents == ["ann", "bob", "carol", "ghost"]
+    sources = set()
+    with served(run) as url:
+        for agent in agents:
+            for upto in range(-1, len(data["events"]) + 1):
+                server = get_json(url, f"/api/memory?agent={agent}&upto={upto}")
+                assert exported_memory(data, agent, upto) == server, (agent, upto)
+                sources.add(server["source"])
+    assert sources == {"rebuild_memory", "perceived"}
+    # the records of events seen by several agents are stored once
+    ids = [r["id"] for r in data["memory"]["records"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_exported_memory_of_a_scenario_run_equals_the_servers(tmp_path: Path, auction: Path,
+                                                              raw: list[dict]) -> None:
+    from simworld.viewer.export import export_html
+
+    data = exported_data(export_html(auction, tmp_path / "page.html"))
+    cursors = [0, len(raw) // 3, len(raw) // 2, len(raw) - 1]
+    with served(auction) as url:
+        for agent in ("bidder000", "bidder001"):
+            for upto in cursors:
+                assert exported_memory(data, agent, upto) == get_json(url, f"/api/memory?agent={agent}&upto={upto}")
 
 
 def test_export_refuses_a_run_too_large_for_one_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,

@@ -24,6 +24,8 @@ from viewer_runs import (
     XSS_TEXT,
     auction_run,
     corrupt_copy,
+    get_json,
+    memory_run,
     served,
     truncated_copy,
     xss_run,
@@ -308,14 +310,15 @@ simworld.registerPanel("coins", {
 
 
 def coin_run(folder: Path, with_panel: bool) -> Path:
-    """A run of a user's scenario file; its panel script (if any) sits next to the file."""
+    """A run of a user's scenario file that names its panel; the panel script (if any) sits next to the file."""
     from simworld.runlog import RunWriter, dumps
 
     folder.mkdir(parents=True)
     (folder / "coins.py").write_text("raise SystemExit('the viewer must never import a scenario file')\n")
     if with_panel:
         (folder / "coins.panel.js").write_text(COINS_PANEL)
-    w = RunWriter(folder / "run", {"run_id": "coins", "scenario": "coins", "scenario_ref": str(folder / "coins.py")})
+    w = RunWriter(folder / "run", {"run_id": "coins", "scenario": "coins", "scenario_ref": str(folder / "coins.py"),
+                                   "panel": "coins"})
     lines = [
         {"kind": "agent.joined", "agent": "ann", "data": {"persona": {"id": "ann", "name": "Ann"}, "brain": "rule"}},
         {"kind": "coins.flip", "agent": "ann", "witnesses": ["ann"], "data": {"side": "heads"}},
@@ -330,8 +333,9 @@ def coin_run(folder: Path, with_panel: bool) -> Path:
     return folder / "run"
 
 
-def test_a_custom_scenario_registers_its_own_panel(page: Page, tmp_path: Path) -> None:
-    with served(coin_run(tmp_path / "with", with_panel=True)) as url:
+def test_a_custom_scenario_panel_is_loaded_only_when_passed_explicitly(page: Page, tmp_path: Path) -> None:
+    run = coin_run(tmp_path / "with", with_panel=True)
+    with served(run, panel=tmp_path / "with" / "coins.panel.js") as url:
         open_viewer(page, url)
         assert page.inner_text("#panel h2") == "Coin flips"
         scrub_to(page, 1.0)
@@ -341,9 +345,146 @@ def test_a_custom_scenario_registers_its_own_panel(page: Page, tmp_path: Path) -
         page.wait_for_selector("#agent-beliefs table")
         settle(page)
         assert page.inner_text("#agent-beliefs .belief-truth") == "0.5"  # the panel's truth() for the belief
-    with served(coin_run(tmp_path / "without", with_panel=False)) as url:
+    # the same run without --panel: the script beside the scenario file is not the run's to load
+    page.requests.clear()  # type: ignore[attr-defined]
+    with served(run) as url:
         open_viewer(page, url)
         assert not page.is_visible("#panel") and page.locator("#event-list li.ev").count() == 4
+        assert not any(u.endswith(".js") and "static/js/" not in u for u in page.requests)  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def scenario_run(out: Path, name: str, overrides: dict[str, Any]) -> tuple[Path, list[dict[str, Any]]]:
+    import simworld as sw
+
+    run = Path(sw.run(name, seed=2, out=out, overrides=overrides).path)
+    return run, raw_events(run)
+
+
+def open_at_end(page: Page, url: str, events: list[dict[str, Any]]) -> None:
+    open_viewer(page, url)
+    scrub_to(page, 1.0)
+    wait_cursor(page, events[-1]["seq"])
+
+
+def test_the_debate_panel_shows_opinions_moves_and_talk_share(page: Page, runs: Path) -> None:
+    run, events = scenario_run(runs, "debate", {"n_debaters": 2, "n_audience": 3, "rounds": 2, "update_rule": "degroot"})
+    opened = next(e for e in events if e["kind"] == "debate.opened")
+    moves = [e for e in events if e["kind"] == "debate.move"]
+    with served(run) as url:
+        open_at_end(page, url, events)
+        assert page.inner_text("#panel h2") == "Debate" and opened["data"]["text"] in page.inner_text("#debate-head")
+        verdict = next(e for e in events if e["kind"] == "debate.verdict")["data"]
+        assert f"verdict: {verdict['audience_winner']}" in page.inner_text("#debate-head")
+        # every move so far, in order
+        shown = page.eval_on_selector_all("#debate-moves tbody tr", "rows => rows.map(r => Number(r.dataset.seq))")
+        assert shown == [m["seq"] for m in moves]
+        # each debater's share of the talk: their moves and seconds spoken in public
+        spoken = [m for m in moves if not m["data"].get("private")]
+        total = sum(m["data"]["duration"] for m in spoken)
+        for debater in opened["data"]["debaters"]:
+            mine = [m for m in spoken if m["data"]["speaker"] == debater]
+            row = page.inner_text(f"#debate-talk tr[data-who='{debater}']").split("\t")
+            assert row[2] == str(len(mine))
+            assert row[4].strip() == f"{round(1000 * sum(m['data']['duration'] for m in mine) / total) / 10:g}%"
+        # a participant's opinion at a cursor is their latest update at or before it
+        step = next(e for e in events if e["kind"] == "debate.step")
+        page.evaluate(f"simworld.app.setCursor({step['seq']})")
+        wait_cursor(page, step["seq"])
+        opinions = [e for e in events if e["kind"] == "belief.updated" and e["data"]["key"] == "opinion"
+                    and e["seq"] <= step["seq"]]
+        latest = {e["agent"]: e["data"]["value"] for e in opinions}
+        for who, value in latest.items():
+            cell = page.inner_text(f"#debate-opinions tr[data-who='{who}'] td:nth-child(3)")
+            assert float(cell) == pytest.approx(value, abs=5e-4), who
+        assert page.locator("#debate-chart path.line[data-who]").count() == len(latest)
+        assert page.locator("#debate-chart line.step").count() == sum(e["kind"] == "debate.step" for e in events)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_support_panel_shows_each_sessions_intensity_strategies_and_end(page: Page, runs: Path) -> None:
+    run, events = scenario_run(runs, "support", {"n_seekers": 2, "n_supporters": 1})
+    started = [e for e in events if e["kind"] == "support.session_started"]
+    with served(run) as url:
+        open_at_end(page, url, events)
+        assert page.inner_text("#panel h2") == "Support sessions"
+        for s in started:
+            sid = s["data"]["session"]
+            ended = next(e for e in events if e["kind"] == "support.session_ended" and e["data"]["session"] == sid)
+            row = page.inner_text(f"#support-sessions tr[data-session='{sid}']")
+            assert ended["data"]["reason"] in row and s["data"]["problem_type"] in row
+        # pick the first session: its turns, with the strategy and the intensity after each
+        sid = started[0]["data"]["session"]
+        page.click(f"#support-sessions tr[data-session='{sid}'] button")
+        turns = [e for e in events if e["kind"] == "support.intensity" and e["data"]["session"] == sid]
+        rows = page.eval_on_selector_all("#support-turns tbody tr", "rows => rows.map(r => r.innerText.split('\\t'))")
+        assert [(int(r[0]), r[1].strip(), float(r[2])) for r in rows] == [
+            (i + 1, t["data"]["strategy"], round(t["data"]["intensity"], 2)) for i, t in enumerate(turns)]
+        assert page.locator("#support-chart circle.point").count() == len(turns) + 1  # and the start
+        for d in (e["data"] for e in events if e["kind"] == "support.disclosed" and e["data"]["session"] == sid):
+            assert f"{d['part']}: {d['value']}" in page.inner_text("#support-disclosed")
+        ended = next(e for e in events if e["kind"] == "support.session_ended" and e["data"]["session"] == sid)
+        assert f"ended: {ended['data']['reason']} after {ended['data']['turns']} turns" in page.inner_text("#support-end")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_recommender_panel_shows_arms_the_funnel_and_a_viewers_pages(page: Page, runs: Path) -> None:
+    run, events = scenario_run(runs, "recommender", {"n_users": 8, "days": 3})
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [e for e in events if e["kind"] == f"recommender.{kind}"]
+
+    with served(run) as url:
+        open_at_end(page, url, events)
+        assert page.inner_text("#panel h2") == "Recommender"
+        for arm in {e["data"]["arm"] for e in of("session_started")}:
+            row = page.inner_text(f"#rec-arms tr[data-arm='{arm}']").split("\t")
+            ended = [e for e in of("session_ended") if e["data"]["arm"] == arm]
+            assert int(row[1]) == sum(e["data"]["arm"] == arm for e in of("session_started"))
+            assert float(row[3]) == pytest.approx(sum(e["data"]["pages"] for e in ended) / len(ended), abs=0.005)
+            for reason in {e["data"]["reason"] for e in ended}:
+                assert f"{reason} {sum(e['data']['reason'] == reason for e in ended)}" in row[4]
+            funnel = {step: page.inner_text(f"#rec-funnel tr[data-arm='{arm}'] td[data-step='{step}']").split()[0]
+                      for step in ("shown", "noticed", "watched", "rated")}
+            pages = [e for e in of("page_shown") if e["data"]["arm"] == arm]
+            assert funnel == {
+                "shown": str(sum(len(e["data"]["items"]) for e in pages)),
+                "noticed": str(sum(len(e["data"]["noticed"]) for e in pages)),
+                "watched": str(sum(e["data"]["arm"] == arm for e in of("watched"))),
+                "rated": str(sum(e["data"]["arm"] == arm for e in of("rated"))),
+            }
+        # a viewer's pages: what they noticed, watched and rated
+        rated = of("rated")[0]
+        viewer = rated["agent"]
+        page.select_option("#rec-viewer-pick", viewer)
+        sessions = {e["data"]["session"] for e in of("session_started") if e["data"]["user"] == viewer}
+        assert page.locator("#rec-viewer tr[data-seq]").count() == sum(e["data"]["session"] in sessions
+                                                                         for e in of("page_shown"))
+        chip = page.locator(f"#rec-viewer tr[data-session='{rated['data']['session']}'] .chip.watched"
+                            f"[data-item='{rated['data']['item']}']").first
+        assert f"★{rated['data']['rating']}" in chip.inner_text()
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_exported_page_shows_the_same_memory_as_the_server(page: Page, tmp_path: Path) -> None:
+    from simworld.viewer.export import export_html
+
+    run = memory_run(tmp_path, short_term=2)
+    exported = export_html(run, tmp_path / "memory.html")
+    open_viewer(page, exported.as_uri())
+    with served(run) as url:
+        for agent, upto in [("ann", 3), ("ann", 5), ("ann", 6), ("ann", 13), ("ann", 99), ("carol", 12),
+                            ("carol", 14), ("ghost", 16), ("bob", -1)]:
+            assert page.evaluate(f"simworld.app.api.memory('{agent}', {upto})") == get_json(
+                url, f"/api/memory?agent={agent}&upto={upto}"), (agent, upto)
+    # and the agent view draws it
+    page.click("button[data-agent='ann']")
+    scrub_to(page, 1.0)
+    wait_cursor(page, 17)
+    page.wait_for_selector("#agent-memory .memory-item")
+    settle(page)
+    assert page.eval_on_selector_all("#agent-memory .memory-item", "els => els.map(e => e.dataset.id)") == [
+        "e15", "e12", "n0"]
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -131,3 +131,48 @@ def get_json(url: str, path: str) -> Any:
     status, body = get(url, path)
     assert status == 200, (status, body[:300])
     return orjson.loads(body)
+
+
+def memory_run(out: Path, short_term: int | None = None, name: str = "memory-run") -> Path:
+    """A hand-written run that exercises every way a rebuilt memory changes: observations (one with hidden
+    fields, some with a surprise score), a miss logged after the event, written and retrieved memories, a
+    late joiner, a witness who never joins, and (with ``short_term``) observations that are forgotten."""
+    path = out / name
+    memory = {"capacity": {"short_term": short_term, "promote_importance": 5.0},
+              "importance": {"surprise": {"x.price": "price"}}}
+    w = RunWriter(path, {"run_id": name, "scenario": "custom", "seed": 0})
+    seq = 0
+
+    def put(t: float, kind: str, data: dict[str, Any], agent: str | None = None, witnesses: Any = ()) -> None:
+        nonlocal seq
+        ev = {"seq": seq, "t": t, "kind": kind, "agent": agent, "witnesses": list(witnesses), "causes": [],
+              "data": data}
+        w.append(dumps(ev), kind)
+        seq += 1
+
+    def persona(pid: str, neuroticism: float) -> dict[str, Any]:
+        return {"persona": {"id": pid, "name": pid.title(), "big_five": {"neuroticism": neuroticism}}, "brain": "rule"}
+
+    put(0.0, "run.started", {"scenario": "custom", "seed": 0, "config": {"memory": memory}})
+    put(0.0, "agent.joined", persona("ann", 0.9), agent="ann")
+    put(0.0, "agent.joined", persona("bob", 0.1), agent="bob")
+    put(1.0, "x.price", {"price": 10.0}, witnesses=["ann", "bob"])  # seq 3
+    put(1.0, "x.price", {"price": 12.0}, witnesses=["ann", "bob"])  # seq 4: ann misses it (seq 6)
+    put(2.0, "x.secret", {"a": 1, "b": 2, "hidden": ["b"]}, witnesses=["ann"])
+    put(2.0, "agent.perceived", {"missed": [4], "reason": "attention"}, agent="ann")
+    put(3.0, "memory.written", {"id": "n0", "kind": "note", "text": "prices rise", "importance": 6.0,
+                                "evidence": ["e3"], "metadata": {}}, agent="ann")
+    put(4.0, "x.price", {"price": 50.0}, witnesses=["ann", "bob", "ghost"])  # seq 8
+    put(5.0, "memory.retrieved", {"query": "price", "ids": ["e3", "n0"], "parts": {}}, agent="ann")
+    put(6.0, "message.sent", {"sender": "bob", "audience": ["ann"], "text": "too dear"}, agent="bob",
+        witnesses=["ann", "bob"])
+    put(7.0, "x.price", {"price": 11.0}, witnesses=["ann", "carol"])
+    put(8.0, "x.lost", {"what": "the lot"}, agent="ann", witnesses=["ann", "carol"])
+    put(9.0, "memory.retrieved", {"query": "lot", "ids": ["e8", "e12"], "parts": {}}, agent="ann")
+    put(10.0, "agent.joined", persona("carol", 0.5), agent="carol")
+    put(11.0, "x.price", {"price": 13.0}, witnesses=["ann", "carol", "ghost"])
+    put(12.0, "memory.written", {"id": "r0", "kind": "reflection", "text": "carol is here", "importance": 3.0,
+                                 "evidence": [], "metadata": {}}, agent="carol")
+    put(12.0, "run.finished", {"status": "completed", "reason": None})
+    w.close("completed")
+    return path

@@ -19,16 +19,24 @@ MAPPED = {"agents": "agents", "memory": "memory", "scenarios": "scenarios", "ana
 
 
 def build_tree() -> Path:
+    """The link tree, brought up to date in place (never deleted: another check may be reading it)."""
     tree = ROOT / "build" / "typecheck"
-    if tree.exists():
-        shutil.rmtree(tree)
     pkg = tree / "simworld"
-    pkg.mkdir(parents=True)
-    for entry in (ROOT / "simworld").iterdir():
-        if entry.name != "__pycache__":
-            os.symlink(entry, pkg / entry.name)
-    for name, folder in MAPPED.items():
-        os.symlink(ROOT / folder, pkg / name)
+    pkg.mkdir(parents=True, exist_ok=True)
+    wanted = {e.name: e for e in (ROOT / "simworld").iterdir() if e.name != "__pycache__"}
+    wanted.update({name: ROOT / folder for name, folder in MAPPED.items()})
+    for link in pkg.iterdir():
+        if link.name not in wanted or not link.is_symlink() or Path(os.readlink(link)) != wanted[link.name]:
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)
+            else:
+                link.unlink()
+    for name, target in wanted.items():
+        if not (pkg / name).is_symlink():
+            try:
+                os.symlink(target, pkg / name)
+            except FileExistsError:  # made by a check running at the same moment
+                pass
     return tree
 
 

@@ -1,20 +1,24 @@
 """House auctions with persona bidders (after HARBOR)."""
 
-from simworld.scenarios.auction.bidders import BidderRole, Preferences, persona_value
-from simworld.scenarios.auction.config import AuctionConfig
+from simworld.scenarios.auction.config import AuctionConfig, BidderPopulation, auction_memory
+from simworld.scenarios.auction.events import EVENTS
 from simworld.scenarios.auction.items import House, generate_houses, load_houses
-from simworld.scenarios.auction.scenario import AuctionScenario
-from simworld.scenarios.auction.strategies import (
+from simworld.scenarios.auction.policies import (
     DutchAction,
     EnglishAction,
     Profiler,
     SealedBid,
+    ValuePrior,
     equilibrium_bid,
     policies,
 )
+from simworld.scenarios.auction.roles import BidderRole, BudgetSpec, Preferences, sample_bidder_role
+from simworld.scenarios.auction.scenario import AuctionInputs, AuctionScenario
+from simworld.scenarios.auction.valuation import Valuations, persona_value
 
 __all__ = [
-    "AuctionConfig", "AuctionScenario", "BidderRole", "DutchAction", "EnglishAction", "House", "Preferences",
-    "Profiler", "SealedBid", "equilibrium_bid", "generate_houses", "load_houses",
-    "persona_value", "policies",
+    "EVENTS", "AuctionConfig", "AuctionInputs", "AuctionScenario", "BidderPopulation", "BidderRole", "BudgetSpec",
+    "DutchAction", "EnglishAction", "House", "Preferences", "Profiler", "SealedBid", "Valuations", "ValuePrior",
+    "auction_memory", "equilibrium_bid", "generate_houses", "load_houses", "persona_value", "policies",
+    "sample_bidder_role",
 ]

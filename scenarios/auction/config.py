@@ -9,7 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from simworld.agents.brain_config import BrainSettings
 from simworld.agents.population import PopulationSpec
 from simworld.memory import ImportanceConfig, MemoryConfig
-from simworld.scenarios.auction.strategies import policies
+from simworld.scenarios.auction.policies import policies
+from simworld.scenarios.auction.roles import BudgetSpec
 
 from simworld.config import check_shares
 
@@ -29,7 +30,15 @@ def auction_memory() -> MemoryConfig:
                                                     surprise={"auction.sold": "price"}))
 
 
+class BidderPopulation(PopulationSpec):
+    """The generated bidders: the persona distributions, and each bidder's budget."""
+
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+
+
 class AuctionConfig(BrainSettings):
+    """The auction's settings: the format and its rules, the bidders and lots, and their timing."""
+
     format: Literal["english", "first_price", "second_price", "dutch"] = "english"
     n_bidders: int | None = Field(default=None, ge=1, le=1_000_000, description="default 5, or all personas in the file")
     n_items: int | None = Field(default=None, ge=1, le=10_000_000, description="default 3, or all items in the file")
@@ -49,7 +58,7 @@ class AuctionConfig(BrainSettings):
     reveal_bids: bool = Field(default=True, description="sealed formats: announce all bids after the sale")
     personas: Path | None = Field(default=None, description="persona file (YAML/JSON/JSONL) with roles.bidder")
     items: Path | None = Field(default=None, description="house file (YAML/JSON/JSONL); default: generated")
-    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    population: BidderPopulation = Field(default_factory=BidderPopulation)
     reaction: float = Field(default=2.0, gt=0.0, description="median bid reaction delay (simulated seconds)")
     time_resolution: float = Field(default=0.25, gt=0.0, description="reaction delays are rounded up to this")
     round_timeout: float = Field(default=10.0, gt=0.0, description="English: wait for a bid; Dutch: clock tick")

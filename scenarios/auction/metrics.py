@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
-import numpy as np
-
+from simworld.belief_accuracy import BeliefRecord, score_beliefs
 from simworld.runlog import RunLog
-
-
-def _mean(xs: list[float]) -> float | None:
-    return float(np.mean(xs)) if xs else None
+from simworld.stats import mean, se
 
 
 def auction_metrics(log: RunLog) -> dict[str, Any]:
+    """Revenue, efficiency, surplus (by strategy), spending against budgets, and how close the bidders'
+    beliefs about rivals' values came (the truth of a ``value`` belief about a rival is that rival's value
+    of the lot in ``auction.valuations``)."""
     budgets: dict[str, float] = {}
     strategy: dict[str, str] = {}
     values: dict[str, dict[str, float]] = {}
     lots: list[dict[str, Any]] = []
-    beliefs: list[tuple[str, str, str, float, int]] = []  # (owner, about, item, estimate, lot index)
+    beliefs_by_lot: dict[int, list[BeliefRecord]] = defaultdict(list)  # value beliefs by the lot then open
     n_bids = 0
     n_rejected = 0
     fmt = None
@@ -46,7 +46,7 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         elif kind == "auction.unsold":
             lots.append({"item": d["item"], "lot": d["lot"], "sold": False, "reason": d["reason"]})
         elif kind == "belief.updated" and d.get("key") == "value" and "item" in d:
-            beliefs.append((e["agent"], d["about"], d["item"], float(d["value"]), lot_index))
+            beliefs_by_lot[lot_index].append(BeliefRecord.from_event(e))
 
     sold = [r for r in lots if r["sold"]]
     efficient, surplus = [], []
@@ -66,15 +66,16 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         surplus_by_strategy[s].append(r["surplus"])
         wins_by_strategy[s] += 1
     prices = [r["price"] for r in sold]
-    spend_share = [spent.get(b, 0.0) / budgets[b] for b in budgets if np.isfinite(budgets[b]) and budgets[b] > 0]
+    spend_share = [spent.get(b, 0.0) / budgets[b] for b in budgets if math.isfinite(budgets[b]) and budgets[b] > 0]
     overpaid = [r["price"] - r["true_value"] for r in sold if r.get("true_value") is not None]
 
-    errors_by_lot: dict[int, list[float]] = defaultdict(list)
-    for owner, about, item, est, idx in beliefs:
-        truth = values.get(item, {}).get(about)
-        if truth is not None:
-            errors_by_lot[idx].append(abs(est - truth))
-    all_errors = [x for xs in errors_by_lot.values() for x in xs]
+    def rival_value(r: BeliefRecord) -> float | None:
+        return values.get(r.item, {}).get(r.about) if r.item is not None else None
+
+    all_beliefs = [r for records in beliefs_by_lot.values() for r in records]  # in log order: lots are sequential
+    accuracy = score_beliefs(all_beliefs, rival_value).get("value", {})
+    mae_by_lot = {lot: score_beliefs(records, rival_value).get("value", {}).get("mae")
+                  for lot, records in sorted(beliefs_by_lot.items())}
 
     out: dict[str, Any] = {
         "format": fmt,
@@ -84,21 +85,21 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         "bids": n_bids,
         "rejected_bids": n_rejected,
         "revenue_total": float(sum(prices)),
-        "revenue_mean": _mean(prices),
-        "revenue_se": float(np.std(prices, ddof=1) / np.sqrt(len(prices))) if len(prices) > 1 else None,
-        "efficiency": _mean([float(x) for x in efficient]),
+        "revenue_mean": mean(prices),
+        "revenue_se": se(prices),
+        "efficiency": mean([float(x) for x in efficient]),
         "surplus_total": float(sum(surplus)),
-        "surplus_mean": _mean(surplus),
+        "surplus_mean": mean(surplus),
         "surplus_by_strategy": {k: float(sum(v)) for k, v in sorted(surplus_by_strategy.items())},
         "wins_by_strategy": dict(sorted(wins_by_strategy.items())),
         "bidders_by_strategy": {k: list(strategy.values()).count(k) for k in sorted(set(strategy.values()))},
-        "spend_share_mean": _mean(spend_share),
+        "spend_share_mean": mean(spend_share),
         "spend_share_max": max(spend_share) if spend_share else None,
         "over_budget_bidders": sum(1 for x in spend_share if x > 1 + 1e-9),
-        "price_over_true_value_mean": _mean(overpaid),
-        "belief_mae": _mean(all_errors),
-        "belief_updates": len(beliefs),
-        "belief_mae_by_lot": {str(k): float(np.mean(v)) for k, v in sorted(errors_by_lot.items())},
+        "price_over_true_value_mean": mean(overpaid),
+        "belief_mae": accuracy.get("mae"),
+        "belief_updates": len(all_beliefs),
+        "belief_mae_by_lot": {str(k): mae for k, mae in mae_by_lot.items() if mae is not None},
         "items": lots,
     }
     return out

@@ -5,25 +5,21 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Generator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import numpy as np
-from simworld.agents import Agent, generate_population, load_personas
-from simworld.agents.brain_config import BrainFactory, assign_shares
+from simworld.agents import Agent, Cast, generate_population, read_personas
+from simworld.agents.brain_config import assign_shares
+from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona
-from simworld.memory import MemoryRole, MemorySystem
-from simworld.scenarios.auction.bidders import BidderRole, persona_value, sample_bidder_role
 from simworld.scenarios.auction.config import AuctionConfig
+from simworld.scenarios.auction.events import EVENTS
 from simworld.scenarios.auction.items import House, generate_houses, iid_lots, load_houses
-from simworld.scenarios.auction.strategies import (
-    DUTCH,
-    ENGLISH,
-    SEALED,
-    DutchAction,
-    EnglishAction,
-    SealedBid,
-    policies,
-)
+from simworld.scenarios.auction.metrics import auction_metrics
+from simworld.scenarios.auction.policies import ACTION_TYPES, DUTCH, ENGLISH, SEALED, policies
+from simworld.scenarios.auction.roles import BidderRole, sample_bidder_role
+from simworld.scenarios.auction.valuation import Valuations
 
 from simworld.decisions import DecisionRequest
 from simworld.errors import BadInput
@@ -32,7 +28,31 @@ from simworld.scenario import Scenario
 from simworld.world import World
 
 _EPS = 1e-9
-_UNIFORM_PRIOR = {"kind": "uniform01"}
+
+#: What a lot's bidding ends with: the winner and the price, or (None, None) without a valid bid.
+Outcome = tuple[str | None, float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionInputs:
+    """What ``check`` read from the files the config names (None: generate instead)."""
+
+    personas: list[Persona] | None
+    houses: list[House] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """A listing on sale: what every bidder is told, each bidder's private value, and the hints only rule
+    policies get."""
+
+    item: str
+    listing: float
+    increment: float
+    reserve: float
+    context: dict[str, Any]
+    values: dict[str, float]
+    hints: dict[str, Any]
 
 
 class AuctionScenario(Scenario):
@@ -41,68 +61,64 @@ class AuctionScenario(Scenario):
     name = "auction"
     description = "House auctions (English, first/second-price sealed, Dutch) with persona bidders, after HARBOR"
     Config = AuctionConfig
+    events = EVENTS
     panel = "auction"
     config: AuctionConfig
+    inputs: AuctionInputs
 
     # -- inputs ---------------------------------------------------------------------------------
-    def check(self) -> None:
+    def check(self) -> AuctionInputs:
         cfg = self.config
-        self._file_personas: list[Persona] | None = None
-        self._file_houses: list[House] | None = None
+        personas = houses = None
         if cfg.personas is not None:
-            path = self.resolve_path(cfg.personas)
-            self._file_personas = load_personas(path, roles={"bidder": BidderRole, "memory": MemoryRole})
-            if cfg.n_bidders is not None and cfg.n_bidders > len(self._file_personas):
-                raise BadInput(
-                    str(path), f"holds {len(self._file_personas)} personas but n_bidders is {cfg.n_bidders}"
-                )
+            personas = read_personas(self.resolve_path(cfg.personas), {"bidder": BidderRole},
+                                     at_least=cfg.n_bidders, n_field="n_bidders")
         if cfg.items is not None:
             path = self.resolve_path(cfg.items)
-            self._file_houses = load_houses(path)
-            if cfg.n_items is not None and cfg.n_items > len(self._file_houses):
-                raise BadInput(str(path), f"holds {len(self._file_houses)} items but n_items is {cfg.n_items}")
+            houses = load_houses(path)
+            if cfg.n_items is not None and cfg.n_items > len(houses):
+                raise BadInput(str(path), f"holds {len(houses)} items but n_items is {cfg.n_items}")
+        return AuctionInputs(personas, houses)
 
     # -- setup ----------------------------------------------------------------------------------
     def setup(self, world: World) -> None:
-        if not hasattr(self, "_file_personas"):
-            self.check()
         cfg = self.config
-        if self._file_personas is not None:
-            personas = self._file_personas[: cfg.n_bidders or len(self._file_personas)]
+        if self.inputs.personas is not None:
+            personas = self.inputs.personas[: cfg.n_bidders or len(self.inputs.personas)]
         else:
             personas = generate_population(
                 cfg.population, cfg.n_bidders or 5, world.rng("scenario:auction:population"), "bidder",
-                sample_bidder_role,
+                partial(sample_bidder_role, budget=cfg.population.budget),
             )
-        if self._file_houses is not None:
-            houses = self._file_houses[: cfg.n_items or len(self._file_houses)]
+        if self.inputs.houses is not None:
+            self.houses = self.inputs.houses[: cfg.n_items or len(self.inputs.houses)]
         elif cfg.values == "iid_uniform":
-            houses = iid_lots(cfg.n_items or 3)
+            self.houses = iid_lots(cfg.n_items or 3)
         else:
-            houses = generate_houses(cfg.n_items or 3, world.rng("scenario:auction:items"))
-        self.houses = houses
-        strategies = assign_shares(cfg.strategy, len(personas), world.rng("scenario:auction:assign"))
-        brains = BrainFactory(world, cfg)
-        kinds = brains.kinds(len(personas))
-        memory = MemorySystem(cfg.memory).bind(world)
-        self.bidders: list[Agent] = []
+            self.houses = generate_houses(cfg.n_items or 3, world.rng("scenario:auction:items"))
+
+        # The logged persona carries its full bidder role, defaults filled in.
         self.roles: dict[str, BidderRole] = {}
-        for persona, default_strategy, kind in zip(personas, strategies, kinds):
-            role = persona.role("bidder", BidderRole)
-            persona = persona.model_copy(update={"roles": {**persona.roles, "bidder": role.model_dump(mode="json")}})
-            name = role.strategy or default_strategy
-            agent = Agent(persona, brains.make(role.brain or kind, policies.create(name), name), memory=memory.stream(persona))
-            world.add_agent(agent)
-            self.bidders.append(agent)
-            self.roles[agent.id] = role
+        bidders: list[Persona] = []
+        for persona in personas:
+            role = self.roles[persona.id] = persona.role("bidder", BidderRole)
+            bidders.append(persona.model_copy(update={"roles": {**persona.roles, "bidder": role.model_dump(mode="json")}}))
+        assigned = assign_shares(cfg.strategy, len(bidders), world.rng("scenario:auction:assign"))
+        default_strategy = {p.id: s for p, s in zip(bidders, assigned)}
+
+        def policy(persona: Persona) -> tuple[Policy, str]:
+            name = self.roles[persona.id].strategy or default_strategy[persona.id]
+            return policies.create(name), name
+
+        self.bidders = Cast(world, cfg).add_all(bidders, policy, brain=lambda p: self.roles[p.id].brain)
         self.room = [a.id for a in self.bidders]
         iid = cfg.values == "iid_uniform"
         self.budget_left = {a.id: (math.inf if iid else self.roles[a.id].budget) for a in self.bidders}
-        self.rng_values = world.rng("scenario:auction:values")
+        self.valuations = Valuations(cfg.values, self.room, self.roles, world.rng("scenario:auction:values"))
         self.rng_ties = world.rng("scenario:auction:ties")
-        self._values: dict[str, dict[str, float]] = {}
+        self.last_bid: int | None = None
         self.lots_done = 0
-        self.lots_total = len(houses)
+        self.lots_total = len(self.houses)
 
     def processes(self, world: World) -> list[Generator[Any, Any, Any]]:
         return [self.auctioneer(world)]
@@ -111,19 +127,6 @@ class AuctionScenario(Scenario):
         return (self.lots_done, self.lots_total)
 
     # -- helpers --------------------------------------------------------------------------------
-    def values_for(self, house: House) -> dict[str, float]:
-        """Each bidder's private value of a house (drawn once per house, kept across relistings)."""
-        vals = self._values.get(house.id)
-        if vals is None:
-            if self.config.values == "iid_uniform":
-                draws = self.rng_values.random(len(self.bidders))
-                vals = {a.id: float(v) for a, v in zip(self.bidders, draws)}
-            else:
-                noise = self.rng_values.normal(0.0, 0.05, len(self.bidders))
-                vals = {a.id: round(persona_value(house, self.roles[a.id], e), 2) for a, e in zip(self.bidders, noise)}
-            self._values[house.id] = vals
-        return vals
-
     def increment_for(self, listing: float) -> float:
         return max(self.config.increment * listing, self.config.min_increment)
 
@@ -154,14 +157,15 @@ class AuctionScenario(Scenario):
         return pick, d, len(tied)
 
     def requests(
-        self, agents: list[Agent], decision: str, lot: dict[str, Any], cause: int, **state: Any
+        self, agents: list[Agent], decision: str, lot: Lot, cause: int, **state: Any
     ) -> list[tuple[Agent, DecisionRequest]]:
-        action_type = {ENGLISH: EnglishAction, SEALED: SealedBid, DUTCH: DutchAction}[decision]
-        shared = {k: v for k, v in lot.items() if k != "values"}
-        vals = lot["values"]
-        budget = self.budget_left
+        """One decision request per bidder: the lot as announced, the bidder's own value and budget left,
+        and the round's ``state`` (ask, clock); the value prior goes to rule policies only."""
+        action_type = ACTION_TYPES[decision]
+        shared, vals, budget, hints = lot.context, lot.values, self.budget_left, lot.hints
         return [
-            (a, DecisionRequest(decision, action_type, {**shared, "value": vals[a.id], "budget_left": budget[a.id], **state}, [cause]))
+            (a, DecisionRequest(decision, action_type, {**shared, "value": vals[a.id], "budget_left": budget[a.id], **state},
+                                [cause], hints))
             for a in agents
         ]
 
@@ -182,7 +186,7 @@ class AuctionScenario(Scenario):
             house, listing, relist = queue.popleft()
             lot_no += 1
             self.last_bid = None
-            values = self.values_for(house)
+            values = self.valuations.of(house)
             reserve = self.reserve_for(house, listing)
             increment = self.increment_for(listing)
             item = {**house.public(), "starting_price": listing}
@@ -195,20 +199,18 @@ class AuctionScenario(Scenario):
                 witnesses=self.room,
             )
             world.log("auction.valuations", {"item": house.id, "values": values}, causes=(open_seq,))
-            prior = _UNIFORM_PRIOR if cfg.values == "iid_uniform" else {
-                "kind": "quantiles", "q": np.quantile(np.fromiter(values.values(), float), np.linspace(0, 1, 101)).tolist()
-            }
-            lot = {
+            context = {
                 "format": cfg.format, "item": item, "lot": lot_no, "increment": increment, "reserve": reserve,
-                "min_bid": max(listing, reserve),
-                "n_bidders": len(self.room), "_value_prior": prior, "values": values,
+                "min_bid": max(listing, reserve), "n_bidders": len(self.room),
             }
+            lot = Lot(house.id, listing, increment, reserve, context, values,
+                      {"value_prior": self.valuations.prior(values)})
             if cfg.format == "english":
-                winner, price = yield from self.english(world, lot, listing, open_seq)
+                winner, price = yield from self.english(world, lot, open_seq)
             elif cfg.format == "dutch":
-                winner, price = yield from self.dutch(world, lot, listing, open_seq)
+                winner, price = yield from self.dutch(world, lot, open_seq)
             else:
-                winner, price = yield from self.sealed(world, lot, listing, open_seq)
+                winner, price = yield from self.sealed(world, lot, open_seq)
             if winner is not None and price is not None and price >= reserve - _EPS:
                 world.emit(
                     "auction.sold",
@@ -237,14 +239,14 @@ class AuctionScenario(Scenario):
             if queue and cfg.item_gap > 0:
                 yield world.timeout(cfg.item_gap)
 
-    def english(self, world: World, lot: dict[str, Any], listing: float, open_seq: int):  # type: ignore[no-untyped-def]
+    def english(self, world: World, lot: Lot, open_seq: int) -> Generator[Any, Any, Outcome]:
         """Open ascending: each round asks everyone but the leader; the first bid heard wins the round;
         those who pass are out; the hammer falls after a round with no new bid."""
-        item, inc = lot["item"]["id"], lot["increment"]
+        item, inc = lot.item, lot.increment
         active = list(self.bidders)
         leader: str | None = None
         price: float | None = None
-        ask = listing
+        ask = lot.listing
         while True:
             contenders = [a for a in active if a.id != leader]
             if not contenders:
@@ -285,14 +287,14 @@ class AuctionScenario(Scenario):
             ask = round(ask + inc, 9)
         return leader, price
 
-    def sealed(self, world: World, lot: dict[str, Any], listing: float, open_seq: int):  # type: ignore[no-untyped-def]
+    def sealed(self, world: World, lot: Lot, open_seq: int) -> Generator[Any, Any, Outcome]:
         """First- or second-price sealed bids: everyone bids once within the window; bids are private
         until (optionally) revealed after the sale."""
         cfg = self.config
-        item = lot["item"]["id"]
-        floor = max(listing, lot["reserve"])
+        item = lot.item
+        floor = max(lot.listing, lot.reserve)
         actions = yield world.decide_many(self.requests(self.bidders, SEALED, lot, open_seq))
-        arrivals = []
+        arrivals: list[tuple[float, int, Agent, float]] = []
         for i, (agent, action) in enumerate(zip(self.bidders, actions)):
             if action.amount is None:
                 continue
@@ -302,7 +304,7 @@ class AuctionScenario(Scenario):
             arrivals.append((min(self.reaction_delay(agent), cfg.bid_window), i, agent, action.amount))
         arrivals.sort(key=lambda x: (x[0], x[1]))
         t0 = world.now
-        bids: list[tuple[float, int, str]] = []
+        bids: list[tuple[float, int, str, int]] = []  # (amount, position in the room, bidder, seq)
         for delay, i, agent, amount in arrivals:
             wait = t0 + delay - world.now
             if wait > 0:
@@ -328,12 +330,12 @@ class AuctionScenario(Scenario):
         others = sorted((b[0] for b in bids if b is not winner), reverse=True)
         return winner[2], max(others[0] if others else floor, floor)
 
-    def dutch(self, world: World, lot: dict[str, Any], listing: float, open_seq: int):  # type: ignore[no-untyped-def]
+    def dutch(self, world: World, lot: Lot, open_seq: int) -> Generator[Any, Any, Outcome]:
         """Descending clock: the first bidder to accept buys at the clock price."""
         cfg = self.config
-        item, step = lot["item"]["id"], lot["increment"]
-        clock = listing * cfg.dutch_start if listing > 0 else 1.0
-        floor = lot["reserve"]
+        item, step = lot.item, lot.increment
+        clock = lot.listing * cfg.dutch_start if lot.listing > 0 else 1.0
+        floor = lot.reserve
         while clock >= floor - _EPS and clock > 0:
             clock_seq = world.emit("auction.clock", {"item": item, "price": clock}, witnesses=self.room,
                                    causes=(open_seq,))
@@ -360,6 +362,4 @@ class AuctionScenario(Scenario):
 
     # -- metrics ---------------------------------------------------------------------------------
     def metrics(self, log: RunLog) -> dict[str, Any]:
-        from simworld.scenarios.auction.metrics import auction_metrics
-
         return auction_metrics(log)

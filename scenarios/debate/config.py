@@ -1,11 +1,11 @@
-"""The debate's config and the typed ``debate`` role of a persona."""
+"""The debate's config (and the memory defaults of its agents)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from simworld.agents.brain_config import BrainSettings
 from simworld.agents.population import PopulationSpec
 from simworld.memory import ImportanceConfig, MemoryConfig
@@ -13,22 +13,16 @@ from simworld.memory import ImportanceConfig, MemoryConfig
 UpdateRule = Literal["degroot", "friedkin_johnsen", "hegselmann_krause", "deffuant", "argument"]
 
 
-class DebateRole(BaseModel):
-    """``roles.debate`` of a persona: a debater (with a stance) or a member of the audience."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    part: Literal["debater", "audience"] = "audience"
-    stance: float | None = Field(default=None, ge=-1.0, le=1.0, description="initial opinion on every proposition")
-    stances: dict[str, float] = Field(default_factory=dict, description="proposition id -> initial opinion")
-
-
 def debate_memory() -> MemoryConfig:
+    """What a debate participant finds important: speeches and verdicts above the room's comings and goings."""
     kinds = {"message.sent": 5.0, "debate.move": 3.0, "debate.reaction": 1.0, "debate.interrupted": 4.0,
              "debate.verdict": 6.0, "debate.*": 2.0, "agent.acted": 1.0}
     return MemoryConfig(importance=ImportanceConfig(kinds=kinds))
 
 
 class DebateConfig(BrainSettings):
+    """Propositions, participants, the influence network and update rule, and the floor's timing."""
+
     propositions: list[str] = Field(
         default_factory=lambda: ["The city centre should be closed to private cars."], min_length=1,
         description="debated one after another; ids p1, p2, ...",

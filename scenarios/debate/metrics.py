@@ -1,25 +1,44 @@
-"""Debate metrics, computed from the run log alone."""
+"""Debate metrics, computed from the run log alone (no rounding: displays round)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from simworld.scenarios.debate.dynamics import bimodality
 
 from simworld.runlog import RunLog
+from simworld.stats import mean
+
+#: One logged opinion change: (time, whose, new value, who moved it by how much).
+Update = tuple[float, str, float, dict[str, float]]
 
 
-def _r(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 6)
+@dataclass(frozen=True)
+class _Network:
+    """What the metrics need of ``debate.network`` (read from the raw payload: its weight matrix can be large)."""
+
+    nodes: list[str]
+    parts: dict[str, str]
+    initial: dict[str, list[float]]
+    rule: str
+    graph: str
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> _Network:
+        return cls(d["nodes"], d["parts"], d["initial"], d["rule"], d["graph"])
 
 
-def _proposition_metrics(net: dict[str, Any], pid: str, updates: list[tuple[float, str, float, dict[str, float]]],
-                         tol: float) -> dict[str, Any]:
-    nodes = net["nodes"]
+def _var(x: np.ndarray) -> float:
+    return float(x.var())
+
+
+def _proposition_metrics(net: _Network, pid: str, updates: list[Update], tol: float) -> dict[str, Any]:
+    nodes = net.nodes
     index = {a: i for i, a in enumerate(nodes)}
-    x0 = np.asarray(net["initial"][pid], dtype=float)
+    x0 = np.asarray(net.initial[pid], dtype=float)
     x = x0.copy()
     consensus_t = 0.0 if x.max() - x.min() <= tol else None
     persuasion: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -30,41 +49,42 @@ def _proposition_metrics(net: dict[str, Any], pid: str, updates: list[tuple[floa
                 persuasion[mover][who] += abs(amount)
         if consensus_t is None and x.max() - x.min() <= tol:
             consensus_t = t
-    parts = net["parts"]
-    groups = {"debaters": [i for i, a in enumerate(nodes) if parts[a] == "debater"],
-              "audience": [i for i, a in enumerate(nodes) if parts[a] == "audience"]}
+    groups = {"debaters": [i for i, a in enumerate(nodes) if net.parts[a] == "debater"],
+              "audience": [i for i, a in enumerate(nodes) if net.parts[a] == "audience"]}
     shift = x - x0
     return {
-        "opinion_shift": {a: _r(shift[i]) for i, a in enumerate(nodes)},
-        "final_opinion": {a: _r(x[i]) for i, a in enumerate(nodes)},
-        "group_shift": {g: {"mean": _r(shift[ix].mean()) if ix else None,
-                            "mean_abs": _r(np.abs(shift[ix]).mean()) if ix else None} for g, ix in groups.items()},
+        "opinion_shift": {a: float(shift[i]) for i, a in enumerate(nodes)},
+        "final_opinion": {a: float(x[i]) for i, a in enumerate(nodes)},
+        "group_shift": {g: {"mean": mean(shift[ix].tolist()), "mean_abs": mean(np.abs(shift[ix]).tolist())}
+                        for g, ix in groups.items()},
         "polarisation": {
-            "variance_initial": _r(x0.var()), "variance_final": _r(x.var()),
-            "bimodality_initial": _r(bimodality(x0)), "bimodality_final": _r(bimodality(x)),
-            "audience_variance_final": _r(x[groups["audience"]].var()) if groups["audience"] else None,
+            "variance_initial": _var(x0), "variance_final": _var(x),
+            "bimodality_initial": bimodality(x0), "bimodality_final": bimodality(x),
+            "audience_variance_final": _var(x[groups["audience"]]) if groups["audience"] else None,
         },
         "consensus_time": consensus_t,
-        "persuasion": {m: {w: _r(v) for w, v in sorted(row.items())} for m, row in sorted(persuasion.items())},
+        "persuasion": {m: dict(sorted(row.items())) for m, row in sorted(persuasion.items())},
     }
 
 
 def debate_metrics(log: RunLog, consensus_tol: float = 0.1) -> dict[str, Any]:
-    net: dict[str, Any] | None = None
-    personas: dict[str, dict[str, Any]] = {}
-    updates: dict[str, list[tuple[float, str, float, dict[str, float]]]] = defaultdict(list)
+    """Per proposition: opinion shifts, polarisation, consensus time, who persuaded whom, the moves and
+    the verdict; over the run: talk share (by extraversion too), move strength, and event counts."""
+    net: _Network | None = None
+    extraversion: dict[str, float] = {}
+    updates: dict[str, list[Update]] = defaultdict(list)
     talk: dict[str, float] = defaultdict(float)
     moves: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     strength: dict[str, list[float]] = defaultdict(list)
     counts = {"messages": 0, "private_messages": 0, "interruptions": 0, "cut_off": 0, "applause": 0, "boos": 0,
               "left": 0, "rejoined": 0}
-    verdicts: dict[str, Any] = {}
+    verdicts: dict[str, dict[str, Any]] = {}
     for e in log.iter_raw():
         kind, d = e["kind"], e["data"]
         if kind == "agent.joined":
-            personas[e["agent"]] = d["persona"]
+            extraversion[e["agent"]] = d["persona"].get("big_five", {}).get("extraversion", 0.5)
         elif kind == "debate.network":
-            net = d
+            net = _Network.from_data(d)
         elif kind == "belief.updated" and d.get("key") == "opinion" and d.get("rule") != "initial":
             updates[d["about"]].append((e["t"], e["agent"], float(d["value"]), d.get("by") or {}))
         elif kind == "debate.move":
@@ -90,24 +110,23 @@ def debate_metrics(log: RunLog, consensus_tol: float = 0.1) -> dict[str, Any]:
     if net is None:
         return {"propositions": {}, **counts}
     total_talk = sum(talk.values())
-    share = {a: _r(talk[a] / total_talk) if total_talk else None for a in sorted(talk)}
+    share = {a: talk[a] / total_talk if total_talk else None for a in sorted(talk)}
     by_trait: dict[str, float] = defaultdict(float)
     for a, v in talk.items():
-        b5 = personas.get(a, {}).get("big_five", {})
-        by_trait["extravert" if b5.get("extraversion", 0.5) >= 0.5 else "introvert"] += v / total_talk if total_talk else 0.0
+        by_trait["extravert" if extraversion.get(a, 0.5) >= 0.5 else "introvert"] += v / total_talk if total_talk else 0.0
     props = {}
-    for pid in net["initial"]:
+    for pid in net.initial:
         m = _proposition_metrics(net, pid, updates[pid], consensus_tol)
         m["moves"] = dict(sorted(moves[pid].items()))
         m["verdict"] = verdicts.get(pid)
         props[pid] = m
     return {
-        "rule": net["rule"],
-        "network": net["graph"],
-        "participants": len(net["nodes"]),
+        "rule": net.rule,
+        "network": net.graph,
+        "participants": len(net.nodes),
         "propositions": props,
         "talk_share": share,
-        "talk_share_by_extraversion": {k: _r(v) for k, v in sorted(by_trait.items())},
-        "mean_strength_by_move": {k: _r(np.mean(v)) for k, v in sorted(strength.items())},
+        "talk_share_by_extraversion": dict(sorted(by_trait.items())),
+        "mean_strength_by_move": {k: mean(v) for k, v in sorted(strength.items())},
         **counts,
     }

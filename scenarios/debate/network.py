@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
-import yaml
 from simworld.agents.persona import Persona
 
 from simworld.errors import BadInput
+from simworld.files import load_json, load_yaml, read_text
 
 
 def build_graph(kind: str, ids: list[str], rng: np.random.Generator, k: int = 4, p: float = 0.2, m: int = 2,
@@ -46,13 +45,8 @@ def build_graph(kind: str, ids: list[str], rng: np.random.Generator, k: int = 4,
 def parse_edges(path: Path) -> tuple[list[tuple[str, str, float]], bool]:
     """The file's edges as (listener, speaker, weight) and whether it is directed; checks the format and
     the weights (run before anything is written; participants are checked by :func:`load_edges`)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except FileNotFoundError:
-        raise BadInput(str(path), "no such file", "network_file") from None
-    except (ValueError, yaml.YAMLError) as err:
-        raise BadInput(str(path), f"cannot parse: {str(err).splitlines()[0]}", "network_file") from None
+    text = read_text(path, "network file")
+    data: Any = load_json(text, str(path)) if path.suffix.lower() == ".json" else load_yaml(text, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("edges"), list):
         raise BadInput(str(path), "expected a mapping with a list under 'edges'", "edges")
     edges: list[tuple[str, str, float]] = []

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
-from simworld.agents import Agent, generate_population, load_personas
-from simworld.agents.brain_config import BrainFactory
+import simpy
+from simworld.agents import Agent, Cast, generate_population, read_personas
 from simworld.agents.persona import Persona
-from simworld.memory import MemoryRole, MemorySystem
 from simworld.scenarios.debate import dynamics
-from simworld.scenarios.debate.config import DebateConfig, DebateRole
+from simworld.scenarios.debate.config import DebateConfig
+from simworld.scenarios.debate.events import EVENTS, move_data
 from simworld.scenarios.debate.floor import first_interruption, speaking_order, speech_time
-from simworld.scenarios.debate.moves import (
+from simworld.scenarios.debate.network import build_graph, influence_weights, load_edges
+from simworld.scenarios.debate.persuasion import argument_shift, move_strength
+from simworld.scenarios.debate.policies import (
     ARGUE,
     PRIVATE,
     VOTE,
     Argument,
     PrivateMessage,
     Vote,
-    argument_shift,
-    move_strength,
     policies,
     template_text,
 )
-from simworld.scenarios.debate.network import build_graph, influence_weights, load_edges, parse_edges
+from simworld.scenarios.debate.roles import DebateRole
 
 from simworld.decisions import DecisionRequest
 from simworld.errors import BadInput
@@ -35,6 +36,38 @@ from simworld.scenario import Scenario
 from simworld.world import World
 
 MODERATOR = "moderator"
+T = TypeVar("T")
+#: A simpy process of the debate that returns ``T``.
+Process = Generator[simpy.Event, Any, T]
+
+
+def population_ids(prefix: str, n: int) -> list[str]:
+    """The ids :func:`simworld.agents.generate_population` gives ``n`` personas with ``prefix``."""
+    width = max(3, len(str(n - 1)))
+    return [f"{prefix}{i:0{width}d}" for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """The last argument of a round, as the next speaker hears it."""
+
+    speaker: str
+    move: str
+    text: str
+    side: float
+
+    def heard(self) -> dict[str, str]:
+        return {"speaker": self.speaker, "move": self.move, "text": self.text}
+
+
+@dataclass(frozen=True)
+class DebateInputs:
+    """What :meth:`DebateScenario.check` read: the participants from the persona file (None: generated at
+    setup) and the network file's edges as (listener, speaker, weight), both ways for an undirected file."""
+
+    debaters: list[Persona] | None
+    audience: list[Persona] | None
+    edges: list[tuple[str, str, float]] | None
 
 
 class DebateScenario(Scenario):
@@ -44,49 +77,55 @@ class DebateScenario(Scenario):
     name = "debate"
     description = "Moderated debates with persona debaters and audience; opinion dynamics on an influence network"
     Config = DebateConfig
+    events = EVENTS
+    panel = "debate"
     config: DebateConfig
+    inputs: DebateInputs
 
     # -- inputs ---------------------------------------------------------------------------------
-    def check(self) -> None:
+    def check(self) -> DebateInputs:
         cfg = self.config
-        self._file_personas: list[Persona] | None = None
+        debaters: list[Persona] | None = None
+        audience: list[Persona] | None = None
         if cfg.personas is not None:
             path = self.resolve_path(cfg.personas)
-            self._file_personas = load_personas(path, roles={"debate": DebateRole, "memory": MemoryRole})
-            n_deb = sum(p.role("debate", DebateRole).part == "debater" for p in self._file_personas)
-            if n_deb < 2:
-                raise BadInput(str(path), f"needs at least 2 personas with roles.debate.part: debater, found {n_deb}")
+            people = read_personas(path, {"debate": DebateRole})
+            deb = [p for p in people if p.role("debate", DebateRole).part == "debater"]
+            aud = [p for p in people if p.role("debate", DebateRole).part == "audience"]
+            if len(deb) < 2:
+                raise BadInput(str(path), f"needs at least 2 personas with roles.debate.part: debater, found {len(deb)}")
+            debaters = deb[: cfg.n_debaters or len(deb)]
+            audience = aud[: cfg.n_audience if cfg.n_audience is not None else len(aud)]
+            ids = [p.id for p in debaters + audience]
+        else:
+            ids = population_ids("debater", self.n_debaters()) + population_ids("audience", self.n_audience())
+        edges = None
         if cfg.network == "file" and cfg.network_file is not None:
-            self._network_path = self.resolve_path(cfg.network_file)
-            parse_edges(self._network_path)  # format errors now, before anything is written
+            edges = load_edges(self.resolve_path(cfg.network_file), ids)
+        return DebateInputs(debaters, audience, edges)
 
-    def _personas(self, world: World) -> tuple[list[Persona], list[Persona]]:
+    def n_debaters(self) -> int:
+        return self.config.n_debaters or 4
+
+    def n_audience(self) -> int:
+        return 8 if self.config.n_audience is None else self.config.n_audience
+
+    def participants(self, world: World) -> tuple[list[Persona], list[Persona]]:
+        """The debaters and the audience: from the persona file, or generated."""
+        if self.inputs.debaters is not None and self.inputs.audience is not None:
+            return self.inputs.debaters, self.inputs.audience
         cfg = self.config
-        if self._file_personas is not None:
-            deb = [p for p in self._file_personas if p.role("debate", DebateRole).part == "debater"]
-            aud = [p for p in self._file_personas if p.role("debate", DebateRole).part == "audience"]
-            return deb[: cfg.n_debaters or len(deb)], aud[: cfg.n_audience if cfg.n_audience is not None else len(aud)]
-        deb = generate_population(cfg.population, cfg.n_debaters or 4, world.rng("scenario:debate:debaters"), "debater")
-        n_aud = 8 if cfg.n_audience is None else cfg.n_audience
-        aud = generate_population(cfg.population, n_aud, world.rng("scenario:debate:audience"), "audience")
+        deb = generate_population(cfg.population, self.n_debaters(), world.rng("scenario:debate:debaters"), "debater")
+        aud = generate_population(cfg.population, self.n_audience(), world.rng("scenario:debate:audience"), "audience")
         return deb, aud
 
     # -- setup ----------------------------------------------------------------------------------
     def setup(self, world: World) -> None:
-        if not hasattr(self, "_file_personas"):
-            self.check()
         cfg = self.config
-        debaters, audience = self._personas(world)
+        debaters, audience = self.participants(world)
         self.props = [(f"p{i + 1}", text) for i, text in enumerate(cfg.propositions)]
-        brains = BrainFactory(world, cfg)
-        memory = MemorySystem(cfg.memory).bind(world)
-        everyone = debaters + audience
-        kinds = brains.kinds(len(everyone))
-        self.agents: list[Agent] = []
-        for persona, kind in zip(everyone, kinds):
-            agent = Agent(persona, brains.make(kind, policies.create("persona"), "persona"), memory=memory.stream(persona))
-            world.add_agent(agent)
-            self.agents.append(agent)
+        policy = policies.create("persona")
+        self.agents: list[Agent] = Cast(world, cfg).add_all(debaters + audience, policy=lambda p: (policy, "persona"))
         self.ids = [a.id for a in self.agents]
         self.index = {a: i for i, a in enumerate(self.ids)}
         self.debaters = self.agents[: len(debaters)]
@@ -96,6 +135,7 @@ class DebateScenario(Scenario):
         self.epoch = {a: 0 for a in self.ids}
         self.finished = False
         self.rounds_done = 0
+        self.strength_total = {"for": 0.0, "against": 0.0}
         self._initial_opinions(world)
         self._network(world)
 
@@ -108,8 +148,7 @@ class DebateScenario(Scenario):
             x = np.zeros(len(self.ids))
             sides: dict[str, float] = {}
             for i, agent in enumerate(self.agents):
-                role = agent.persona.role("debate", DebateRole)
-                given = role.stances.get(pid, role.stance)
+                given = agent.persona.role("debate", DebateRole).initial(pid)
                 if self.is_debater[agent.id]:
                     side = 1.0 if i % 2 == 0 else -1.0
                     drawn = side * float(rng.uniform(0.5, 1.0))
@@ -124,9 +163,8 @@ class DebateScenario(Scenario):
 
     def _network(self, world: World) -> None:
         cfg = self.config
-        edges = load_edges(self._network_path, self.ids) if cfg.network == "file" else None
         g = build_graph(cfg.network, self.ids, world.rng("scenario:debate:network"), cfg.small_world_k,
-                        cfg.small_world_p, cfg.scale_free_m, edges)
+                        cfg.small_world_p, cfg.scale_free_m, self.inputs.edges)
         personas = {a.id: a.persona for a in self.agents}
         boost = {a.id: cfg.debater_influence for a in self.debaters}
         self.W = influence_weights(g, self.ids, personas, cfg.self_weight, boost)
@@ -151,7 +189,7 @@ class DebateScenario(Scenario):
                 agent.beliefs.update(pid, "opinion", float(self.x0[pid][i]), abs(float(self.x0[pid][i])),
                                      causes=(self.network_seq,), rule="initial", by={})
 
-    def processes(self, world: World) -> list[Generator[Any, Any, Any]]:
+    def processes(self, world: World) -> list[Process[None]]:
         procs = [self.moderator(world)]
         if self.config.leave_rate > 0:
             procs += [self.wanderer(world, a) for a in self.audience]
@@ -164,12 +202,12 @@ class DebateScenario(Scenario):
     def room(self) -> list[str]:
         return [a for a in self.ids if self.present[a]]
 
-    def say(self, world: World, sender: str, text: str, audience: list[str], witnesses: list[str],
-            causes: tuple[int, ...] = (), **extra: Any) -> int:
-        return world.emit("message.sent", {"sender": sender, "audience": audience, "text": text, **extra},
-                          witnesses=witnesses, agent=None if sender == MODERATOR else sender, causes=causes)
+    def announce(self, world: World, text: str, cause: int) -> int:
+        """The moderator (not an agent: no acting agent on the line) speaks to everyone in the room."""
+        room = self.room()
+        return world.say(MODERATOR, room, text, witnesses=room, causes=(cause,))
 
-    def wanderer(self, world: World, agent: Agent) -> Generator[Any, Any, None]:
+    def wanderer(self, world: World, agent: Agent) -> Process[None]:
         """An audience member who now and then leaves the room and comes back later."""
         cfg = self.config
         rng = world.rng(f"scenario:debate:presence:{agent.id}")
@@ -217,6 +255,21 @@ class DebateScenario(Scenario):
             self.set_opinion(pid, i, float(np.clip(x - 0.1 * strength * side, -1, 1)), {speaker: -0.1 * strength * side},
                              "argument", (seq,))
 
+    def deliver(self, world: World, pid: str, speaker: Agent, move: str, strength: float, duration: float,
+                heard: list[str], said: int, rnd: int, *, cut: bool = False, interrupted_by: str | None = None,
+                interjection: bool = False, private: bool = False) -> int:
+        """Log a move (``debate.move``, caused by the utterance ``said``), add its strength to the side's
+        score unless it was a private word, and let those who ``heard`` it update their opinions."""
+        side = self.side[pid][speaker.id]
+        seq = world.emit("debate.move", move_data(pid, speaker.id, move, side, strength, duration, rnd, cut=cut,
+                                                  interrupted_by=interrupted_by, interjection=interjection,
+                                                  private=private),
+                         witnesses=heard, agent=speaker.id, causes=(said,))
+        if not private:
+            self.strength_total["for" if side > 0 else "against"] += strength
+        self.hear_move(pid, speaker.id, move, strength, heard, seq)
+        return seq
+
     def network_step(self, world: World, pid: str, rnd: int, step: int, rng: np.random.Generator) -> None:
         cfg = self.config
         x = self.x[pid]
@@ -238,7 +291,7 @@ class DebateScenario(Scenario):
             self.set_opinion(pid, i, float(new[i]), by, cfg.update_rule, (seq,))
 
     # -- the moderator ----------------------------------------------------------------------------
-    def moderator(self, world: World) -> Generator[Any, Any, None]:
+    def moderator(self, world: World) -> Process[None]:
         cfg = self.config
         timing = world.rng("scenario:debate:timing")
         irng = world.rng("scenario:debate:interrupt")
@@ -249,8 +302,8 @@ class DebateScenario(Scenario):
             open_seq = world.emit("debate.opened", {"proposition": pid, "text": text, "rounds": cfg.rounds,
                                                      "debaters": {a.id: self.side[pid][a.id] for a in self.debaters}},
                                   witnesses=self.room(), causes=(self.network_seq,))
-            self.say(world, MODERATOR, f"Tonight's motion: {text}", self.room(), self.room(), (open_seq,))
-            last: dict[str, Any] | None = None
+            self.announce(world, f"Tonight's motion: {text}", open_seq)
+            last: Spoken | None = None
             for rnd in range(cfg.rounds):
                 rseq = world.emit("debate.round", {"proposition": pid, "round": rnd}, witnesses=self.room(), causes=(open_seq,))
                 order = speaking_order([a for a in self.debaters if self.side[pid][a.id] > 0],
@@ -258,7 +311,7 @@ class DebateScenario(Scenario):
                 for turn, speaker in enumerate(order):
                     last = yield from self.turn(world, pid, text, rnd, turn, speaker, last, rseq, timing, irng, qrng)
                 if cfg.private_messages:
-                    yield from self.private_round(world, pid, text, rseq)
+                    yield from self.private_round(world, pid, text, rnd, rseq)
                 if cfg.update_rule != "argument":
                     for step in range(cfg.network_steps):
                         self.network_step(world, pid, rnd, step, drng)
@@ -269,17 +322,18 @@ class DebateScenario(Scenario):
             yield from self.vote(world, pid, open_seq)
         self.finished = True
 
-    def turn(self, world: World, pid: str, text: str, rnd: int, turn: int, speaker: Agent, last: dict[str, Any] | None,
-             rseq: int, timing: np.random.Generator, irng: np.random.Generator, qrng: np.random.Generator):  # type: ignore[no-untyped-def]
+    def turn(self, world: World, pid: str, text: str, rnd: int, turn: int, speaker: Agent, last: Spoken | None,
+             rseq: int, timing: np.random.Generator, irng: np.random.Generator,
+             qrng: np.random.Generator) -> Process[Spoken]:
         """One speaker's turn: the floor, the argument (maybe cut off or interrupted), reactions."""
         cfg = self.config
         side = self.side[pid][speaker.id]
         addressed = self.room()
-        floor = self.say(world, MODERATOR, f"The floor goes to {speaker.persona.name}.", addressed, addressed, (rseq,))
+        floor = self.announce(world, f"The floor goes to {speaker.persona.name}.", rseq)
         ctx = {"proposition": text, "proposition_id": pid, "side": side, "round": rnd, "turn": rnd * 100 + turn,
                "opinion": float(self.x[pid][self.index[speaker.id]]),
-               "opponent_spoke": last is not None and last["side"] != side,
-               "last_argument": None if last is None else {k: last[k] for k in ("speaker", "move", "text")}}
+               "opponent_spoke": last is not None and last.side != side,
+               "last_argument": None if last is None else last.heard()}
         act: Argument = yield speaker.decide(DecisionRequest(ARGUE, Argument, ctx, [floor]))
         words = act.text or template_text(act.move, text, side, qrng)
         duration = speech_time(speaker.persona.big_five, cfg.speak_time, timing)
@@ -293,36 +347,26 @@ class DebateScenario(Scenario):
         heard = [a for a in self.room() if started.get(a) == self.epoch[a]]
         quality = float(np.exp(0.15 * qrng.standard_normal()))
         strength = min(1.0, move_strength(act.move, speaker.persona.big_five) * quality * math.sqrt(spoke / duration))
-        msg = self.say(world, speaker.id, words, addressed, heard, (floor,), proposition=pid, move=act.move)
-        mseq = world.emit("debate.move", {"proposition": pid, "speaker": speaker.id, "move": act.move, "side": side,
-                                          "strength": strength, "duration": spoke, "cut": cut,
-                                          "interrupted_by": inter[0].id if inter else None, "round": rnd},
-                          witnesses=heard, agent=speaker.id, causes=(msg,))
-        self.strength_total["for" if side > 0 else "against"] += strength
-        self.hear_move(pid, speaker.id, act.move, strength, heard, mseq)
+        msg = world.say(speaker.id, addressed, words, heard, (floor,), proposition=pid, move=act.move)
+        mseq = self.deliver(world, pid, speaker, act.move, strength, spoke, heard, msg, rnd, cut=cut,
+                            interrupted_by=inter[0].id if inter else None)
         self.react(world, pid, speaker.id, side, heard, mseq)
         if cut and not inter:
-            self.say(world, MODERATOR, "Time, thank you.", self.room(), self.room(), (mseq,))
+            self.announce(world, "Time, thank you.", mseq)
         if inter:
             other, _ = inter
             iseq = world.emit("debate.interrupted", {"proposition": pid, "speaker": speaker.id, "by": other.id, "at": spoke},
                               witnesses=self.room(), agent=other.id, causes=(mseq,))
-            oside = self.side[pid][other.id]
             addressed = self.room()
             started = {a: self.epoch[a] for a in addressed}
             yield world.timeout(5.0)
             heard = [a for a in self.room() if started.get(a) == self.epoch[a]]
-            words2 = template_text("rebuttal", text, oside, qrng)
-            m2 = self.say(world, other.id, words2, addressed, heard, (iseq,), proposition=pid, move="rebuttal")
+            words2 = template_text("rebuttal", text, self.side[pid][other.id], qrng)
+            m2 = world.say(other.id, addressed, words2, heard, (iseq,), proposition=pid, move="rebuttal")
             s2 = 0.5 * move_strength("rebuttal", other.persona.big_five)
-            mv2 = world.emit("debate.move", {"proposition": pid, "speaker": other.id, "move": "rebuttal", "side": oside,
-                                             "strength": s2, "duration": 5.0, "cut": False, "interrupted_by": None,
-                                             "round": rnd, "interjection": True},
-                             witnesses=heard, agent=other.id, causes=(m2,))
-            self.strength_total["for" if oside > 0 else "against"] += s2
-            self.hear_move(pid, other.id, "rebuttal", s2, heard, mv2)
-            self.say(world, MODERATOR, "Please let the speaker finish.", self.room(), self.room(), (mv2,))
-        return {"speaker": speaker.id, "move": act.move, "text": words, "side": side}
+            mv2 = self.deliver(world, pid, other, "rebuttal", s2, 5.0, heard, m2, rnd, interjection=True)
+            self.announce(world, "Please let the speaker finish.", mv2)
+        return Spoken(speaker.id, act.move, words, side)
 
     def react(self, world: World, pid: str, speaker: str, side: float, heard: list[str], cause: int) -> None:
         if not self.config.reactions:
@@ -342,7 +386,7 @@ class DebateScenario(Scenario):
             world.emit("debate.reaction", {"proposition": pid, "speaker": speaker, "applause": applause, "boo": boos},
                        witnesses=self.room(), causes=(cause,))
 
-    def private_round(self, world: World, pid: str, text: str, rseq: int):  # type: ignore[no-untyped-def]
+    def private_round(self, world: World, pid: str, text: str, rnd: int, rseq: int) -> Process[None]:
         """At the break each debater may lobby one undecided audience member in the room, in private."""
         undecided = [a.id for a in self.audience if self.present[a.id] and abs(float(self.x[pid][self.index[a.id]])) < 0.3]
         reqs = [(d, DecisionRequest(PRIVATE, PrivateMessage, {"proposition": text, "proposition_id": pid,
@@ -353,14 +397,11 @@ class DebateScenario(Scenario):
             if act.to is None or act.to not in self.index or act.to == d.id or not self.present[act.to]:
                 continue
             words = act.text or "A word in private: please think it over."
-            seq = self.say(world, d.id, words, [act.to], [d.id, act.to], (rseq,), proposition=pid, private=True)
-            s = 0.5 * move_strength("appeal", d.persona.big_five)
-            mseq = world.emit("debate.move", {"proposition": pid, "speaker": d.id, "move": "appeal", "side": self.side[pid][d.id],
-                                              "strength": s, "duration": 0.0, "cut": False, "interrupted_by": None,
-                                              "private": True}, witnesses=[d.id, act.to], agent=d.id, causes=(seq,))
-            self.hear_move(pid, d.id, "appeal", s, [act.to], mseq)
+            said = world.say(d.id, [act.to], words, causes=(rseq,), proposition=pid, private=True)
+            strength = 0.5 * move_strength("appeal", d.persona.big_five)
+            self.deliver(world, pid, d, "appeal", strength, 0.0, [d.id, act.to], said, rnd, private=True)
 
-    def vote(self, world: World, pid: str, open_seq: int):  # type: ignore[no-untyped-def]
+    def vote(self, world: World, pid: str, open_seq: int) -> Process[None]:
         """The audience in the room votes; the moderator scores the delivered arguments."""
         voters = [a for a in self.audience if self.present[a.id]]
         reqs = [(a, DecisionRequest(VOTE, Vote, {"proposition_id": pid, "opinion": float(self.x[pid][self.index[a.id]])},
@@ -374,8 +415,8 @@ class DebateScenario(Scenario):
         vseq = world.emit("debate.verdict", {"proposition": pid, "votes": votes, "tally": tally,
                                              "audience_winner": audience_winner, "moderator_winner": moderator_winner,
                                              "strength": dict(st)}, witnesses=self.room(), causes=(open_seq,))
-        self.say(world, MODERATOR, f"The audience votes {tally['for']} for, {tally['against']} against: "
-                 f"the motion is {'carried' if audience_winner == 'for' else 'not carried'}.", self.room(), self.room(), (vseq,))
+        self.announce(world, f"The audience votes {tally['for']} for, {tally['against']} against: "
+                      f"the motion is {'carried' if audience_winner == 'for' else 'not carried'}.", vseq)
 
     # -- metrics ---------------------------------------------------------------------------------
     def metrics(self, log: RunLog) -> dict[str, Any]:

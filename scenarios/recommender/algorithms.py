@@ -3,15 +3,16 @@
 Built in: ``random``, ``popular``, ``item_knn`` (item-item cosine over the training interactions),
 ``mf`` (PureSVD: a truncated SVD of the rating matrix with scipy/numpy; new feedback is folded in
 exactly) and ``oracle`` (scores by the viewers' true interest: an upper bound for calibration). Any
-other object with ``recommend`` (and optionally ``update``) is wrapped by :class:`RecommenderAdapter`.
+other object with ``recommend`` (and optionally ``update``), or a plain function, is wrapped by
+:class:`RecommenderAdapter`.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 from simworld.scenarios.recommender.catalogue import Catalogue, Ratings
@@ -30,9 +31,33 @@ class Feedback:
 
 @runtime_checkable
 class Recommender(Protocol):
+    """What the scenario asks of a recommender: ``k`` item ids for a user, never one in ``exclude``; and
+    every logged reaction to learn from."""
+
     def recommend(self, user_id: str, k: int, exclude: Collection[str]) -> list[str]: ...
 
     def update(self, feedback: Feedback) -> None: ...
+
+
+@runtime_checkable
+class Ranker(Protocol):
+    """A user's recommender: answers may hold unknown, excluded or repeated ids (the adapter drops them)."""
+
+    def recommend(self, user_id: str, k: int, exclude: Collection[str]) -> Iterable[object] | None: ...
+
+
+@runtime_checkable
+class Learner(Protocol):
+    """A user's recommender that also learns from feedback."""
+
+    def update(self, feedback: Feedback) -> None: ...
+
+
+#: A plain function ``f(user_id, k, exclude) -> item ids`` works as a recommender too.
+RecommendFunction = Callable[[str, int, Collection[str]], Iterable[object] | None]
+#: What a ``module:factory`` returns when called with the :class:`RecContext`.
+UserRecommender = Ranker | RecommendFunction
+UserFactory = Callable[["RecContext"], UserRecommender]
 
 
 @dataclass
@@ -196,7 +221,8 @@ class ItemKNNRecommender(_Profiles):
         prof = self.profiles.get(user_id)
         if not prof:
             return self.fallback
-        return self.sim[list(prof)].sum(axis=0) + self.fallback
+        scores: np.ndarray = self.sim[list(prof)].sum(axis=0) + self.fallback
+        return scores
 
 
 class PureSVDRecommender(_Profiles):
@@ -222,7 +248,8 @@ class PureSVDRecommender(_Profiles):
             self.p[user] = self.p[user] + delta * self.q[item]
 
     def scores(self, user_id: str) -> np.ndarray:
-        return self.q @ self._vector(user_id) + self.fallback
+        scores: np.ndarray = self.q @ self._vector(user_id) + self.fallback
+        return scores
 
 
 class OracleRecommender(_Scored):
@@ -240,14 +267,20 @@ class OracleRecommender(_Scored):
 
 
 class RecommenderAdapter:
-    """Wraps a user's recommender (an object with ``recommend`` and optional ``update``, or a plain
-    function ``f(user_id, k, exclude)``): answers are cut to ``k`` known, unexcluded, distinct ids."""
+    """Wraps a user's recommender (a :class:`Ranker`, optionally a :class:`Learner`, or a plain
+    function): answers are cut to ``k`` known, unexcluded, distinct ids."""
 
-    def __init__(self, obj: Any, catalogue: Catalogue) -> None:
+    def __init__(self, obj: UserRecommender, catalogue: Catalogue) -> None:
         self.obj = obj
         self.index = catalogue.index
-        self._recommend = obj.recommend if hasattr(obj, "recommend") else obj
-        self._update = getattr(obj, "update", None)
+        self._recommend: RecommendFunction
+        if isinstance(obj, Ranker):
+            self._recommend = obj.recommend
+        elif callable(obj):
+            self._recommend = obj
+        else:
+            raise TypeError(f"a recommender needs recommend(user_id, k, exclude); got {type(obj).__name__}")
+        self._update = obj.update if isinstance(obj, Learner) else None
 
     def recommend(self, user_id: str, k: int, exclude: Collection[str]) -> list[str]:
         out: list[str] = []
@@ -264,7 +297,7 @@ class RecommenderAdapter:
             self._update(feedback)
 
 
-BUILTIN: dict[str, type] = {
+BUILTIN: dict[str, Callable[[RecContext], Recommender]] = {
     "random": RandomRecommender, "popular": PopularRecommender, "item_knn": ItemKNNRecommender,
     "mf": PureSVDRecommender, "oracle": OracleRecommender,
 }
@@ -280,14 +313,29 @@ def check_name(name: str) -> str:
     return name
 
 
-def make_recommender(name: str, ctx: RecContext) -> Recommender:
-    """A built-in by name, or ``module:factory`` (called with the :class:`RecContext`) wrapped in the adapter."""
+def import_factory(name: str) -> UserFactory:
+    """The factory a ``module:factory`` name points to. The module is imported (the user named it in their
+    config); nothing in it is called. ValueError when the module or the attribute cannot be found."""
+    module, _, attr = check_name(name).partition(":")
+    try:
+        found = importlib.import_module(module)
+    except ImportError as err:
+        raise ValueError(f"cannot import recommender {name!r}: {err}") from None
+    try:
+        factory: object = getattr(found, attr)
+    except AttributeError:
+        raise ValueError(f"cannot import recommender {name!r}: module {module!r} has no attribute {attr!r}") from None
+    if callable(factory):
+        return cast(UserFactory, factory)  # a user's object: only that it is callable can be checked here
+    raise ValueError(f"recommender {name!r} is not callable (a factory is called with the RecContext)")
+
+
+def make_recommender(name: str, ctx: RecContext, factory: UserFactory | None = None) -> Recommender:
+    """A built-in by name, or ``module:factory`` (``factory`` if already imported by
+    :func:`import_factory`) called with the :class:`RecContext` and wrapped in the adapter."""
     check_name(name)
     if name in BUILTIN:
         return BUILTIN[name](ctx)
-    module, _, attr = name.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"cannot import recommender {name!r}: {err}") from None
+    if factory is None:
+        factory = import_factory(name)
     return RecommenderAdapter(factory(ctx), ctx.catalogue)

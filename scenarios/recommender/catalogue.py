@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -13,6 +13,19 @@ GENRES: tuple[str, ...] = (
     "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
 )
 GENRE_INDEX = {g: i for i, g in enumerate(GENRES)}
+
+
+class PublicItem(TypedDict):
+    """What a viewer sees of an item (a model brain's prompt shows it)."""
+
+    id: str
+    title: str
+    genres: list[str]
+    year: int
+
+
+#: The catalogue's logged columns (``recommender.catalogue``).
+CatalogueColumns = dict[str, list[str] | list[int] | list[float] | list[list[str]]]
 
 
 @dataclass
@@ -36,7 +49,7 @@ class Catalogue:
         self.genre_lists: list[list[str]] = [[GENRES[j] for j in np.flatnonzero(row)] for row in self.genres]
         pop = np.log1p(self.popularity)
         self.popularity_z = (pop - pop.mean()) / (pop.std() or 1.0)
-        self._public: list[dict[str, Any] | None] = [None] * len(self.ids)
+        self._public: list[PublicItem | None] = [None] * len(self.ids)
         # per-item Python columns: scoring a page of four items is faster without numpy
         unit = self.genre_unit
         self.genre_weights: list[tuple[tuple[int, float], ...]] = [
@@ -48,15 +61,15 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def public(self, i: int) -> dict[str, Any]:
+    def public(self, i: int) -> PublicItem:
         """What a user sees of item ``i`` (built once per item; treat as read-only)."""
-        cache = self._public
-        if cache[i] is None:
-            cache[i] = {"id": self.ids[i], "title": self.titles[i], "genres": self.genre_lists[i],
-                        "year": int(self.years[i])}
-        return cache[i]  # type: ignore[return-value]
+        item = self._public[i]
+        if item is None:
+            item = self._public[i] = PublicItem(id=self.ids[i], title=self.titles[i], genres=self.genre_lists[i],
+                                                year=int(self.years[i]))
+        return item
 
-    def table(self) -> dict[str, Any]:
+    def table(self) -> CatalogueColumns:
         """The catalogue as logged once per run (columns, so analysis can rebuild it)."""
         return {
             "ids": self.ids, "titles": self.titles, "years": self.years.tolist(),

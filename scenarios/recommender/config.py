@@ -8,16 +8,19 @@ from pydantic import Field, field_validator
 from simworld.agents.brain_config import BrainSettings
 from simworld.memory import ImportanceConfig, MemoryConfig, ReflectionConfig
 from simworld.scenarios.recommender.algorithms import check_name
+from simworld.scenarios.recommender.events import PageShown, Rated, SessionEnded, SessionStarted, Skipped, Watched
 
 
 def viewer_memory() -> MemoryConfig:
     """Viewers remember what they watched and rated; pages and skips matter little."""
-    kinds = {"recsys.watched": 5.0, "recsys.rated": 4.0, "recsys.page_shown": 1.0, "recsys.skipped": 1.0,
-             "recsys.session_started": 1.0, "recsys.session_ended": 2.0, "agent.acted": 1.0}
+    kinds = {Watched.kind: 5.0, Rated.kind: 4.0, PageShown.kind: 1.0, Skipped.kind: 1.0,
+             SessionStarted.kind: 1.0, SessionEnded.kind: 2.0, "agent.acted": 1.0}
     return MemoryConfig(importance=ImportanceConfig(kinds=kinds), reflection=ReflectionConfig(threshold=400.0))
 
 
 class RecommenderConfig(BrainSettings):
+    """Viewers (synthetic or fitted from MovieLens), sessions, pages, the recommenders under test."""
+
     recommender: str | list[str] = Field(
         default="popular",
         description="random, popular, item_knn, mf, oracle or module:factory; a list runs an A/B test (same users and seeds per arm)",

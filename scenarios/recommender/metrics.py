@@ -6,11 +6,27 @@ import math
 from typing import Any
 
 import numpy as np
+from simworld.scenarios.recommender.events import (
+    CatalogueTable,
+    PageShown,
+    Rated,
+    SessionEnded,
+    SessionStarted,
+    Watched,
+)
 
+from simworld import stats
 from simworld.runlog import RunLog
+
+_PREFIX = "recommender."
+_CATALOGUE, _STARTED, _SHOWN, _WATCHED, _RATED, _ENDED = (
+    m.kind for m in (CatalogueTable, SessionStarted, PageShown, Watched, Rated, SessionEnded))
+_LEGACY = "recsys."  # what the kinds were called before they took the scenario's name: older runs still read
 
 
 class _Arm:
+    """Running counts of one arm while the log is read."""
+
     __slots__ = (
         "genre_counts",
         "ild",
@@ -48,11 +64,9 @@ def _intra_list_diversity(masks: list[int]) -> float | None:
     return 1.0 - sum(sims) / len(sims) if sims else None
 
 
-def _mean(xs: list[float]) -> float | None:
-    return float(np.mean(xs)) if xs else None
-
-
 def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
+    """Per-arm figures (flat headline figures first), and with several arms the paired test of each
+    against the first."""
     arms: dict[str, _Arm] = {}
     genres: dict[str, list[str]] = {}
     masks: dict[str, int] = {}
@@ -62,10 +76,12 @@ def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
     positions: dict[str, int] = {}
     for e in log.iter_raw():
         kind = e["kind"]
-        if not kind.startswith("recsys."):
-            continue
+        if not kind.startswith(_PREFIX):
+            if not kind.startswith(_LEGACY):
+                continue
+            kind = _PREFIX + kind[len(_LEGACY):]
         d = e["data"]
-        if kind == "recsys.catalogue":
+        if kind == _CATALOGUE:
             n_items = len(d["ids"])
             genre_names = sorted({g for gs in d["genres"] for g in gs})
             bit = {g: 1 << j for j, g in enumerate(genre_names)}
@@ -76,10 +92,10 @@ def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
         arm = arms.get(d["arm"])
         if arm is None:
             arm = arms[d["arm"]] = _Arm(len(genre_names))
-        if kind == "recsys.session_started":
+        if kind == _STARTED:
             arm.sessions += 1
             session_user[d["session"]] = d["user"]
-        elif kind == "recsys.page_shown":
+        elif kind == _SHOWN:
             arm.pages += 1
             arm.shown += len(d["items"])
             arm.items_shown.update(d["items"])
@@ -88,16 +104,16 @@ def recommender_metrics(log: RunLog, alpha: float = 0.05) -> dict[str, Any]:
             ild = _intra_list_diversity([masks.get(i, 0) for i in d["items"]])
             if ild is not None:
                 arm.ild.append(ild)
-        elif kind == "recsys.watched":
+        elif kind == _WATCHED:
             arm.watched += 1
             arm.items_watched.add(d["item"])
             user = session_user[d["session"]]
             arm.user_watched[user] = arm.user_watched.get(user, 0) + 1
             for g in genres.get(d["item"], ()):
                 arm.genre_counts[positions[g]] += 1
-        elif kind == "recsys.rated":
+        elif kind == _RATED:
             arm.ratings.append(int(d["rating"]))
-        elif kind == "recsys.session_ended":
+        elif kind == _ENDED:
             arm.reasons[d["reason"]] = arm.reasons.get(d["reason"], 0) + 1
     per_arm = {name: _summary(a, n_items) for name, a in arms.items()}
     # headline figures by arm first (flat, so the run summary shows them), then everything per arm
@@ -119,48 +135,35 @@ def _summary(a: _Arm, n_items: int) -> dict[str, Any]:
     return {
         "sessions": a.sessions,
         "pages": a.pages,
-        "pages_per_session": a.pages / a.sessions if a.sessions else None,
+        "pages_per_session": stats.share(a.pages, a.sessions),
         "impressions": a.shown,
         "watched": a.watched,
-        "watch_through": a.watched / a.shown if a.shown else None,
-        "watched_per_session": a.watched / a.sessions if a.sessions else None,
-        "average_rating": _mean([float(r) for r in a.ratings]),
-        "ratings": a.ratings.__len__(),
+        "watch_through": stats.share(a.watched, a.shown),
+        "watched_per_session": stats.share(a.watched, a.sessions),
+        "average_rating": stats.mean(a.ratings),
+        "ratings": len(a.ratings),
         "exit_reasons": dict(sorted(a.reasons.items())),
-        "coverage_shown": len(a.items_shown) / n_items if n_items else None,
-        "coverage_watched": len(a.items_watched) / n_items if n_items else None,
-        "intra_list_diversity": _mean(a.ild),
+        "coverage_shown": stats.share(len(a.items_shown), n_items),
+        "coverage_watched": stats.share(len(a.items_watched), n_items),
+        "intra_list_diversity": stats.mean(a.ild),
         "watched_genre_entropy": entropy,
     }
 
 
-def _ab_tests(arms: dict[str, _Arm], alpha: float) -> dict[str, Any]:
+def _ab_tests(arms: dict[str, _Arm], alpha: float) -> dict[str, dict[str, Any]]:
     """Each arm against the first (the control): a paired t-test of per-user watch-through over the
     users seen in both arms (the same users and seeds in every arm), and Wilcoxon's signed-rank test."""
-    from scipy import stats
-
     names = list(arms)
     control = arms[names[0]]
     tests = {}
     for name in names[1:]:
         arm = arms[name]
         users = sorted(u for u in control.user_shown if u in arm.user_shown)
-        a = np.asarray([control.user_watched.get(u, 0) / control.user_shown[u] for u in users])
-        b = np.asarray([arm.user_watched.get(u, 0) / arm.user_shown[u] for u in users])
-        diff = b - a
-        if len(users) < 2 or not np.any(diff):
-            t_p, w_p = 1.0, 1.0
-            t_stat = 0.0
-        else:
-            t = stats.ttest_rel(b, a)
-            t_stat, t_p = float(t.statistic), float(t.pvalue)
-            w_p = float(stats.wilcoxon(b, a).pvalue)
-        se = float(diff.std(ddof=1) / math.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+        a = [control.user_watched.get(u, 0) / control.user_shown[u] for u in users]
+        b = [arm.user_watched.get(u, 0) / arm.user_shown[u] for u in users]
+        test = stats.paired_test(a, b).as_dict()
+        test["users"] = test.pop("n")
         tests[f"{name}_vs_{names[0]}"] = {
-            "metric": "per-user watch-through", "users": len(users),
-            "control_mean": float(a.mean()) if len(a) else None, "treatment_mean": float(b.mean()) if len(b) else None,
-            "difference": float(diff.mean()) if len(diff) else None,
-            "ci95": [float(diff.mean() - 1.96 * se), float(diff.mean() + 1.96 * se)] if len(diff) > 1 else None,
-            "t": t_stat, "p_value": t_p, "wilcoxon_p_value": w_p, "alpha": alpha, "significant": bool(t_p < alpha),
+            "metric": "per-user watch-through", **test, "alpha": alpha, "significant": bool(test["p_value"] < alpha),
         }
     return tests

@@ -6,7 +6,9 @@ downloaded. A malformed line is a :class:`BadInput` naming the file, the line nu
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +33,7 @@ def detect(path: Path) -> str:
     raise BadInput(str(path), "holds neither u.item + u.data (MovieLens-100k) nor movies.dat + ratings.dat (MovieLens-1M)")
 
 
-def load_movielens(path: str | Path) -> tuple[Catalogue, Ratings]:
+def load_movielens(path: str | os.PathLike[str]) -> tuple[Catalogue, Ratings]:
     """The catalogue and all ratings of a MovieLens-100k or -1M folder."""
     path = Path(path)
     if detect(path) == "100k":
@@ -50,7 +52,8 @@ def _int(file: Path, lineno: int, name: str, text: str) -> int:
         raise BadInput(str(file), f"{name} must be an integer, got {text!r}", f"line {lineno}, field {name}") from None
 
 
-def _lines(file: Path):  # type: ignore[no-untyped-def]
+def _lines(file: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each non-blank line."""
     with file.open(encoding=_ENCODING, newline="") as fh:
         for lineno, line in enumerate(fh, 1):
             line = line.rstrip("\r\n")
@@ -101,7 +104,11 @@ def _read_items_1m(file: Path) -> list[tuple[str, str, int, list[int]]]:
     return out
 
 
-def _read_ratings(file: Path, sep: str, n: int) -> tuple[list[str], list[str], list[int], list[int], list[int]]:
+#: users, item ids, ratings, timestamps and line numbers of a rating file, one entry per rating
+RawRatings = tuple[list[str], list[str], list[int], list[int], list[int]]
+
+
+def _read_ratings(file: Path, sep: str, n: int) -> RawRatings:
     users, items, ratings, times, lines = [], [], [], [], []
     for lineno, line in _lines(file):
         parts = line.split(sep)
@@ -113,12 +120,18 @@ def _read_ratings(file: Path, sep: str, n: int) -> tuple[list[str], list[str], l
         if not 1 <= r <= 5:
             raise BadInput(str(file), f"rating must be 1 to 5, got {r}", f"line {lineno}, field rating")
         ratings.append(r)
-        times.append(_int(file, lineno, "timestamp", parts[3]))
+        t = _int(file, lineno, "timestamp", parts[3])
+        if not -(2**63) <= t < 2**63:
+            raise BadInput(str(file), f"timestamp {t} is out of range (seconds since 1970 in 64 bits)",
+                           f"line {lineno}, field timestamp")
+        times.append(t)
         lines.append(lineno)
+    if not ratings:
+        raise BadInput(str(file), "holds no ratings")
     return users, items, ratings, times, lines
 
 
-def _assemble(items: list[tuple[str, str, int, list[int]]], raw: tuple, path: Path) -> tuple[Catalogue, Ratings]:
+def _assemble(items: list[tuple[str, str, int, list[int]]], raw: RawRatings, path: Path) -> tuple[Catalogue, Ratings]:
     ids = [it[0] for it in items]
     index: dict[str, int] = {}
     for it in items:
@@ -132,10 +145,10 @@ def _assemble(items: list[tuple[str, str, int, list[int]]], raw: tuple, path: Pa
     rating_file = path / ("u.data" if (path / "u.data").is_file() else "ratings.dat")
     item_idx = np.empty(len(item_ids), dtype=np.int64)
     for k, item in enumerate(item_ids):
-        i = index.get(item)
-        if i is None:
+        found = index.get(item)
+        if found is None:
             raise BadInput(str(rating_file), f"item {item} is not in the item file", f"line {lines[k]}, field item id")
-        item_idx[k] = i
+        item_idx[k] = found
     user_ids = sorted(set(users), key=int)
     uindex = {u: k for k, u in enumerate(user_ids)}
     uidx = np.fromiter((uindex[u] for u in users), dtype=np.int64, count=len(users))

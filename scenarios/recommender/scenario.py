@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from simworld.agents import Agent
-from simworld.agents.brain_config import BrainFactory
-from simworld.agents.persona import Persona
-from simworld.memory import MemorySystem
-from simworld.scenarios.recommender.algorithms import Feedback, RecContext, Recommender, make_recommender
+import simpy
+from simworld.agents import Agent, Cast, Persona
+from simworld.scenarios.recommender.algorithms import (
+    BUILTIN,
+    Feedback,
+    RecContext,
+    Recommender,
+    UserFactory,
+    import_factory,
+    make_recommender,
+)
 from simworld.scenarios.recommender.catalogue import Catalogue, Ratings, generate_catalogue
 from simworld.scenarios.recommender.config import RecommenderConfig
-from simworld.scenarios.recommender.policy import PageChoice, ViewerPolicy
-from simworld.scenarios.recommender.users import ViewerRole, fit_roles, synthetic_ratings, synthetic_roles, viewer_of
+from simworld.scenarios.recommender.events import (
+    EVENTS,
+    CatalogueTable,
+    PageShown,
+    Rated,
+    SessionEnded,
+    SessionStarted,
+    Skipped,
+    Watched,
+)
+from simworld.scenarios.recommender.movielens import load_movielens
+from simworld.scenarios.recommender.policies import PAGE, PageChoice, ViewerPolicy
+from simworld.scenarios.recommender.viewers import Population, fit_roles, synthetic_ratings, synthetic_roles
 
 from simworld.decisions import DecisionRequest
 from simworld.errors import BadInput
@@ -26,7 +44,20 @@ from simworld.world import World
 DAY = 86_400.0
 PAGE_SECONDS = 20.0
 WATCH_SECONDS = 1_800.0
+DEFAULT_USERS = 100  # synthetic viewers when n_users is not set
 _LABEL = re.compile(r"[A-Za-z0-9_]+")
+# the kinds as plain strings: a pydantic model's class attribute costs ~60 ns a lookup on the session path
+STARTED, SHOWN, WATCHED, RATED, SKIPPED, ENDED = (m.kind for m in (SessionStarted, PageShown, Watched, Rated,
+                                                                   Skipped, SessionEnded))
+
+
+@dataclass
+class Inputs:
+    """What ``check`` loads: the MovieLens catalogue and ratings (None: a synthetic catalogue) and the
+    factory of each ``module:factory`` arm (imported, not yet called)."""
+
+    data: tuple[Catalogue, Ratings] | None
+    factories: dict[str, UserFactory] = field(default_factory=dict)
 
 
 class RecommenderScenario(Scenario):
@@ -35,104 +66,116 @@ class RecommenderScenario(Scenario):
     name = "recommender"
     description = "Simulated viewers browse recommendation pages (Agent4Rec/SimUSER); A/B tests of recommenders"
     Config = RecommenderConfig
+    events = EVENTS
     config: RecommenderConfig
+    inputs: Inputs
+
+    #: set by ``setup``: the population, one label and recommender per arm, and (arm label, user id,
+    #: agent) per viewer agent
+    population: Population
+    labels: list[str]
+    recommenders: dict[str, Recommender]
+    viewer_agents: list[tuple[str, str, Agent]]
+    arrivals: list[list[float]]
+    watched: dict[str, set[str]]
 
     # -- inputs ---------------------------------------------------------------------------------
-    def check(self) -> None:
-        self._data: tuple[Catalogue, Ratings] | None = None
-        if self.config.data is not None:
-            from simworld.scenarios.recommender.movielens import load_movielens
+    def check(self) -> Inputs:
+        """Load the MovieLens folder (if any) and find every ``module:factory`` recommender."""
+        cfg = self.config
+        data = load_movielens(self.resolve_path(cfg.data)) if cfg.data is not None else None
+        factories: dict[str, UserFactory] = {}
+        for arm in cfg.arms:
+            if arm not in BUILTIN:
+                try:
+                    factories[arm] = import_factory(arm)
+                except ValueError as err:
+                    raise BadInput("recommender", str(err)) from None
+        return Inputs(data, factories)
 
-            self._data = load_movielens(self.resolve_path(self.config.data))
-
-    def build_population(self, world: World) -> None:
+    def build_population(self, world: World) -> Population:
         """Catalogue, training ratings, viewer roles, and what the rule policy scores with."""
         cfg = self.config
-        if self._data is not None:
-            cat, ratings = self._data
+        if self.inputs.data is not None:
+            cat, ratings = self.inputs.data
             n = min(cfg.n_users or len(ratings.user_ids), len(ratings.user_ids))
             ratings = ratings.subset(ratings.users < n)
             ratings.user_ids = ratings.user_ids[:n]
             roles, space = fit_roles(ratings, cat, cfg.rank, world.seed)
-            self.item_factors: np.ndarray | None = space.item_factors
-            self.crowd = space.item_mean - space.global_mean
-        else:
-            cat = generate_catalogue(cfg.n_items, world.rng("scenario:recommender:catalogue"))
-            roles = synthetic_roles(cfg.n_users or 100, cat, world.rng("scenario:recommender:viewers"))
-            ratings = synthetic_ratings(cat, roles, world.rng("scenario:recommender:history"), cfg.history)
-            self.item_factors = None
-            self.crowd = cat.quality * 0.5
-        self.catalogue, self.train, self.roles = cat, ratings, roles
-        self.user_ids = ratings.user_ids
-        self.viewers = [viewer_of(r) for r in roles]
-        self._uindex = {u: k for k, u in enumerate(self.user_ids)}
-
-    def true_interest(self, user_id: str) -> np.ndarray:
-        v = self.viewers[self._uindex[user_id]]
-        return v.interest(self.catalogue, np.arange(len(self.catalogue)), self.item_factors)
+            return Population(cat, ratings, roles, space.item_factors, space.item_mean - space.global_mean)
+        cat = generate_catalogue(cfg.n_items, world.rng("scenario:recommender:catalogue"))
+        roles = synthetic_roles(cfg.n_users or DEFAULT_USERS, cat, world.rng("scenario:recommender:viewers"))
+        ratings = synthetic_ratings(cat, roles, world.rng("scenario:recommender:history"), cfg.history)
+        return Population(cat, ratings, roles, None, cat.quality * 0.5)
 
     # -- setup ----------------------------------------------------------------------------------
     def setup(self, world: World) -> None:
-        if not hasattr(self, "_data"):
-            self.check()
+        """The population, one recommender per arm (built from the training ratings), the viewers'
+        agents and their session times."""
         cfg = self.config
-        self.build_population(world)
-        world.log("recsys.catalogue", self.catalogue.table())
-        self.arms = cfg.arms
-        self.labels = [a if _LABEL.fullmatch(a) else f"arm{k + 1}" for k, a in enumerate(self.arms)]
-        self.recommenders: dict[str, Recommender] = {}
-        for arm, label in zip(self.arms, self.labels):
-            ctx = RecContext(self.catalogue, self.train, world.rng(f"scenario:recommender:rec:{label}"),
-                             self.true_interest, cfg.rank, cfg.neighbours, world.seed, dict(self._uindex))
+        pop = self.population = self.build_population(world)
+        world.log(CatalogueTable.kind, pop.catalogue.table())
+        self.labels = [a if _LABEL.fullmatch(a) else f"arm{k + 1}" for k, a in enumerate(cfg.arms)]
+        self.recommenders = {}
+        for arm, label in zip(cfg.arms, self.labels):
+            ctx = RecContext(pop.catalogue, pop.train, world.rng(f"scenario:recommender:rec:{label}"),
+                             pop.true_interest, cfg.rank, cfg.neighbours, world.seed, dict(pop.index))
             try:
-                self.recommenders[label] = make_recommender(arm, ctx)
+                self.recommenders[label] = make_recommender(arm, ctx, self.inputs.factories.get(arm))
             except ValueError as err:
                 raise BadInput("recommender", str(err)) from None
-        brains = BrainFactory(world, cfg)
-        kinds = brains.kinds(len(self.user_ids))
-        memory = MemorySystem(cfg.memory).bind(world)
-        self.agents: list[tuple[str, str, Agent, ViewerRole]] = []  # (arm label, user id, agent, role)
-        several = len(self.arms) > 1
-        dumps = [r.model_dump(mode="json") for r in self.roles]
-        crowd_list = self.crowd.tolist()
+        self.viewer_agents = self.cast_viewers(world)
+        self.arrivals = self.draw_arrivals(world)
+        self.watched = {}
+
+    def cast_viewers(self, world: World) -> list[tuple[str, str, Agent]]:
+        """One agent per viewer and arm. In an A/B test the agent of a viewer in each arm is
+        ``<user>.<arm>`` and draws from the viewer's own stream (``agent:<user>``), so every arm sees the
+        same random draws."""
+        pop = self.population
+        cast = Cast(world, self.config)
+        kinds = cast.kinds(len(pop.user_ids))
+        several = len(self.labels) > 1
+        dumps = [r.model_dump(mode="json") for r in pop.roles]
+        crowd_list = pop.crowd.tolist()
+        out = []
         for label in self.labels:
-            for k, uid in enumerate(self.user_ids):
-                role = self.roles[k]
+            for k, uid in enumerate(pop.user_ids):
                 aid = f"{uid}.{label}" if several else uid
                 persona = Persona(id=aid, name=f"Viewer {uid}", roles={"viewer": dumps[k]})
-                policy = ViewerPolicy(self.viewers[k], self.catalogue, self.item_factors, self.crowd, crowd_list)
-                agent = Agent(persona, brains.make(kinds[k], policy, "viewer"), memory=memory.stream(persona))
-                world.add_agent(agent)
+                policy = ViewerPolicy(pop.viewers[k], pop.catalogue, pop.item_factors, pop.crowd, crowd_list)
+                agent = cast.add(persona, policy, "viewer", kinds[k])
                 if several:
-                    agent.rng = world.streams.fresh(f"agent:{uid}")  # the same draws in every arm
-                self.agents.append((label, uid, agent, role))
-        self.arrivals = self.draw_arrivals(world)
-        self.watched: dict[str, set[str]] = {}
-        self.sessions_done = 0
+                    agent.rng = world.streams.fresh(f"agent:{uid}")
+                out.append((label, uid, agent))
+        return out
 
     def draw_arrivals(self, world: World) -> list[list[float]]:
         """Session start times per viewer, the same in every arm: a Poisson process over ``days`` at the
         viewer's activity rate (or ``sessions_per_user`` uniform times)."""
         cfg = self.config
         rng = world.rng("scenario:recommender:arrivals")
-        n = len(self.user_ids)
+        roles = self.population.roles
+        n = len(roles)
         if cfg.sessions_per_user is not None:
             counts = np.full(n, cfg.sessions_per_user)
         else:
-            counts = rng.poisson(np.asarray([r.activity for r in self.roles]) * cfg.days)
+            counts = rng.poisson(np.asarray([r.activity for r in roles]) * cfg.days)
         owner = np.repeat(np.arange(n), counts)
         times = np.round(rng.uniform(0.0, cfg.days * DAY, len(owner)), 3)
         order = np.lexsort((times, owner))
-        bounds = np.concatenate([[0], np.cumsum(counts)]).tolist()
-        flat = times[order].tolist()
+        bounds: list[int] = np.concatenate([[0], np.cumsum(counts)]).tolist()
+        flat: list[float] = times[order].tolist()
         return [flat[bounds[k]: bounds[k + 1]] for k in range(n)]
 
-    def processes(self, world: World) -> list[Generator[Any, Any, Any]]:
-        index = self._uindex
-        return [self.viewer(world, label, uid, agent, self.arrivals[index[uid]]) for label, uid, agent, _ in self.agents]
+    def processes(self, world: World) -> list[Generator[simpy.Event, Any, None]]:
+        index = self.population.index
+        return [self.viewer(world, label, uid, agent, self.arrivals[index[uid]])
+                for label, uid, agent in self.viewer_agents]
 
     # -- the viewer's days ------------------------------------------------------------------------
-    def viewer(self, world: World, label: str, uid: str, agent: Agent, arrivals: list[float]) -> Generator[Any, Any, None]:
+    def viewer(self, world: World, label: str, uid: str, agent: Agent, arrivals: list[float]
+               ) -> Generator[simpy.Event, Any, None]:
         """Sessions at the drawn times; a Poisson arrival during a session is dropped (the viewer is busy)."""
         fixed = self.config.sessions_per_user is not None
         n = 0
@@ -144,14 +187,13 @@ class RecommenderScenario(Scenario):
             n += 1
             yield from self.session(world, label, uid, agent, n)
 
-    def session(self, world: World, label: str, uid: str, agent: Agent, n: int) -> Generator[Any, Any, None]:
-        cfg, cat = self.config, self.catalogue
+    def session(self, world: World, label: str, uid: str, agent: Agent, n: int) -> Generator[simpy.Event, Any, None]:
+        cfg, cat = self.config, self.population.catalogue
         rec = self.recommenders[label]
         aid = agent.id
         sid = f"{aid}#{n}"
         me = (aid,)
-        start = world.emit("recsys.session_started", {"session": sid, "arm": label, "user": uid, "n": n},
-                           agent=aid)
+        start = world.emit(STARTED, {"session": sid, "arm": label, "user": uid, "n": n}, agent=aid)
         seen = self.watched.setdefault(aid, set())
         exclude = set(seen)
         watched_n, pages, reason = 0, 0, "max_pages"
@@ -164,12 +206,11 @@ class RecommenderScenario(Scenario):
             pages = page
             draws = agent.rng.random(len(items))
             noticed = [p for p in range(len(items)) if draws[p] < bias**p][: cfg.attention]
-            shown = world.emit("recsys.page_shown", {"session": sid, "arm": label, "page": page, "items": items,
-                                                     "noticed": noticed}, witnesses=me, causes=(start,))
+            shown = world.emit(SHOWN, {"session": sid, "arm": label, "page": page, "items": items,
+                                                "noticed": noticed}, witnesses=me, causes=(start,))
             idx = [cat.index[items[p]] for p in noticed]
-            ctx = {"session": sid, "page": page, "watched_in_session": watched_n,
-                   "items": [cat.public(i) for i in idx], "_items": idx}
-            action: PageChoice = yield agent.decide(DecisionRequest("recsys.page", PageChoice, ctx, [shown]))
+            ctx = {"session": sid, "page": page, "watched_in_session": watched_n, "items": [cat.public(i) for i in idx]}
+            action: PageChoice = yield agent.decide(DecisionRequest(PAGE, PageChoice, ctx, [shown], {"items": idx}))
             picked = {item: (action.ratings[j] if j < len(action.ratings) else None)
                       for j, item in enumerate(action.watch)}
             allowed = {items[p] for p in noticed}
@@ -178,20 +219,21 @@ class RecommenderScenario(Scenario):
                 if item not in picked or item not in allowed:
                     continue
                 watched_page.append(item)
-                w = world.emit("recsys.watched", {"session": sid, "arm": label, "item": item, "title": cat.titles[cat.index[item]],
-                                                  "page": page, "position": pos}, witnesses=me, agent=aid, causes=(shown,))
+                w = world.emit(WATCHED, {"session": sid, "arm": label, "item": item,
+                                              "title": cat.titles[cat.index[item]], "page": page, "position": pos},
+                               witnesses=me, agent=aid, causes=(shown,))
                 rec.update(Feedback(uid, item, "watched", None, world.now))
                 r = picked[item]
                 if r is not None and 1 <= r <= 5:
-                    world.emit("recsys.rated", {"session": sid, "arm": label, "item": item, "rating": int(r)},
+                    world.emit(RATED, {"session": sid, "arm": label, "item": item, "rating": int(r)},
                                witnesses=me, agent=aid, causes=(w,))
                     rec.update(Feedback(uid, item, "rated", float(r), world.now))
                 seen.add(item)
             skipped = [it for it in items if it not in watched_page]
             if skipped:
                 unnoticed = [items[p] for p in range(len(items)) if p not in noticed]
-                world.emit("recsys.skipped", {"session": sid, "arm": label, "page": page, "items": skipped,
-                                              "unnoticed": unnoticed}, agent=aid, causes=(shown,))
+                world.emit(SKIPPED, {"session": sid, "arm": label, "page": page, "items": skipped,
+                                          "unnoticed": unnoticed}, agent=aid, causes=(shown,))
                 for it in skipped:
                     rec.update(Feedback(uid, it, "skipped", None, world.now))
             watched_n += len(watched_page)
@@ -200,9 +242,8 @@ class RecommenderScenario(Scenario):
             if action.leave:
                 reason = action.reason if action.reason != "none" else "left"
                 break
-        world.emit("recsys.session_ended", {"session": sid, "arm": label, "reason": reason, "pages": pages,
-                                            "watched": watched_n}, agent=aid, causes=(start,))
-        self.sessions_done += 1
+        world.emit(ENDED, {"session": sid, "arm": label, "reason": reason, "pages": pages,
+                                       "watched": watched_n}, agent=aid, causes=(start,))
 
     # -- metrics ---------------------------------------------------------------------------------
     def metrics(self, log: RunLog) -> dict[str, Any]:

@@ -1,31 +1,29 @@
-"""The support scenario's config and the ``supporter`` role."""
+"""The support scenario's config (and the memory defaults of its agents)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from simworld.agents.brain_config import BrainSettings
 from simworld.agents.population import PopulationSpec
 from simworld.memory import ImportanceConfig, MemoryConfig
-from simworld.scenarios.support.strategies import policies
+from simworld.scenarios.support.policies import policies
 
-
-class SupporterRole(BaseModel):
-    """``roles.supporter`` of a persona (present: this persona is a supporter)."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    policy: str | None = Field(default=None, description="overrides the config's policy")
+from simworld.config import check_shares
 
 
 def support_memory() -> MemoryConfig:
+    """What a support participant finds important: disclosures and words above strategy labels."""
     kinds = {"message.sent": 5.0, "support.disclosed": 7.0, "support.strategy": 2.0, "support.*": 3.0,
              "agent.acted": 1.0}
     return MemoryConfig(importance=ImportanceConfig(kinds=kinds))
 
 
 class SupportConfig(BrainSettings):
+    """Seekers and supporters (or recorded conversations), how they are matched, and the talk's dynamics."""
+
     n_seekers: int | None = Field(default=None, ge=1, le=100_000, description="default 6, or the file's seekers")
     n_supporters: int | None = Field(default=None, ge=1, le=10_000, description="default 3, or the file's supporters")
     personas: Path | None = Field(default=None, description="persona file: roles.seeker or roles.supporter")
@@ -46,6 +44,5 @@ class SupportConfig(BrainSettings):
     @field_validator("policy")
     @classmethod
     def _known_policy(cls, v: str) -> str:
-        if v not in policies:
-            raise ValueError(f"unknown policy {v!r} (known: {', '.join(policies.names())})")
+        check_shares(v, policies.names(), "policy")
         return v

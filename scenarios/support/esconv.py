@@ -1,4 +1,5 @@
-"""Reading ESConv-format conversations (Liu et al. 2021) and the variants found in the wild.
+"""ESConv (Liu et al. 2021): its eight support strategies, and reading ESConv-format conversations and the
+variants found in the wild.
 
 A file holds a list of conversations (or ``{"conversations": [...]}``, or JSONL, one per line). Each has
 ``emotion_type``, ``problem_type``, ``situation``, ``survey_score.seeker.initial_emotion_intensity`` and
@@ -10,29 +11,64 @@ also works) and ``dialog``: turns with ``speaker`` (``seeker``/``supporter``, or
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from simworld.scenarios.support.strategies import canonical_strategy
 
 from simworld.errors import BadInput
+from simworld.files import load_json, read_text
+
+Strategy = Literal[
+    "Question", "Restatement or Paraphrasing", "Reflection of Feelings", "Self-disclosure",
+    "Affirmation and Reassurance", "Providing Suggestions", "Information", "Others",
+]
+STRATEGIES: tuple[Strategy, ...] = (
+    "Question", "Restatement or Paraphrasing", "Reflection of Feelings", "Self-disclosure",
+    "Affirmation and Reassurance", "Providing Suggestions", "Information", "Others",
+)
+
+
+def _key(label: object) -> str:
+    """A strategy label with case, spacing and punctuation dropped."""
+    return "".join(ch for ch in str(label or "").lower() if ch.isalpha())
+
+
+_ALIASES: dict[str, Strategy] = {_key(s): s for s in STRATEGIES}
+_ALIASES.update({"restatement": STRATEGIES[1], "paraphrasing": STRATEGIES[1], "reflection": STRATEGIES[2],
+                 "selfdisclosure": STRATEGIES[3], "affirmation": STRATEGIES[4], "reassurance": STRATEGIES[4],
+                 "suggestion": STRATEGIES[5], "suggestions": STRATEGIES[5], "providingsuggestion": STRATEGIES[5],
+                 "other": "Others"})
+
+
+def canonical_strategy(name: str | None, where: str = "") -> Strategy:
+    """The ESConv strategy a label means (case, spacing and punctuation ignored; a few common variants);
+    an unknown label becomes ``Others`` with a warning."""
+    found = _ALIASES.get(_key(name))
+    if found is None:
+        warnings.warn(f"{where}unknown strategy {name!r}, counted as Others", stacklevel=2)
+        return "Others"
+    return found
+
 
 SEEKER_LABELS = {"seeker", "usr", "user", "help-seeker", "helpseeker", "client"}
 SUPPORTER_LABELS = {"supporter", "sys", "system", "assistant", "bot", "helper", "counselor"}
 
 
 class Turn(BaseModel):
+    """One recorded turn: who spoke, the words, the supporter's strategy and the seeker's rating (if any)."""
+
     model_config = ConfigDict(extra="forbid")
     speaker: Literal["seeker", "supporter"]
     text: str
-    strategy: str | None = None
+    strategy: Strategy | None = None
     feedback: int | None = Field(default=None, ge=1, le=5)
 
 
 class Conversation(BaseModel):
+    """One recorded conversation: the seeker's problem and emotion, intensity before and after, the turns."""
+
     model_config = ConfigDict(extra="forbid")
     id: str
     problem_type: str = "unknown"
@@ -49,8 +85,8 @@ def _int(value: Any, source: str, field: str) -> int | None:
         return None
     try:
         return int(float(value))
-    except (TypeError, ValueError):
-        raise BadInput(source, f"expected a number, got {value!r}", field) from None
+    except (TypeError, ValueError, OverflowError):  # not a number, NaN, or infinite
+        raise BadInput(source, f"expected a number (finite), got {value!r}", field) from None
 
 
 def _conversation(raw: Any, k: int, source: str) -> Conversation:
@@ -60,30 +96,38 @@ def _conversation(raw: Any, k: int, source: str) -> Conversation:
     dialog = raw.get("dialog", raw.get("dialogue", raw.get("turns")))
     if not isinstance(dialog, list) or not dialog:
         raise BadInput(source, "needs a non-empty 'dialog' list", where)
-    survey = (raw.get("survey_score") or {}).get("seeker") or {}
+    scores = raw.get("survey_score") or {}
+    survey = scores.get("seeker") if isinstance(scores, dict) else None
+    survey = survey or {}
+    if not isinstance(survey, dict):
+        raise BadInput(source, "expected a mapping of survey answers", f"{where}.survey_score.seeker")
     turns = []
     unknown: list[str] = []
     for t, turn in enumerate(dialog):
         tw = f"{where}.dialog[{t}]"
         if not isinstance(turn, dict):
             raise BadInput(source, "a turn must be a mapping", tw)
-        label = str(turn.get("speaker", turn.get("role", ""))).strip().lower()
-        if label in SEEKER_LABELS:
+        who = str(turn.get("speaker", turn.get("role", ""))).strip().lower()
+        speaker: Literal["seeker", "supporter"]
+        if who in SEEKER_LABELS:
             speaker = "seeker"
-        elif label in SUPPORTER_LABELS:
+        elif who in SUPPORTER_LABELS:
             speaker = "supporter"
         else:
-            raise BadInput(source, f"unknown speaker {label!r} (use seeker/supporter or usr/sys)", f"{tw}.speaker")
+            raise BadInput(source, f"unknown speaker {who!r} (use seeker/supporter or usr/sys)", f"{tw}.speaker")
         ann = turn.get("annotation") or {}
-        strategy = ann.get("strategy", turn.get("strategy"))
+        if not isinstance(ann, dict):
+            raise BadInput(source, f"expected a mapping (strategy, feedback), got {type(ann).__name__}",
+                           f"{tw}.annotation")
+        strategy: Strategy | None = None
         if speaker == "supporter":
-            label = strategy
+            label = ann.get("strategy", turn.get("strategy"))
             strategy = canonical_strategy(label, f"{source}: {tw}: ")
-            if strategy == "Others" and "".join(ch for ch in str(label).lower() if ch.isalpha()) not in ("others", "other"):
+            if strategy == "Others" and _key(label) not in ("others", "other"):
                 unknown.append(str(label))
         feedback = _int(ann.get("feedback", turn.get("feedback")), source, f"{tw}.feedback")
         text = turn.get("content", turn.get("text", ""))
-        turns.append(Turn(speaker=speaker, text=str(text), strategy=strategy if speaker == "supporter" else None,
+        turns.append(Turn(speaker=speaker, text=str(text), strategy=strategy,
                           feedback=None if feedback is None else min(5, max(1, feedback))))
     initial = _int(survey.get("initial_emotion_intensity", raw.get("initial_intensity")), source, f"{where}.initial_intensity")
     final = _int(survey.get("final_emotion_intensity", raw.get("final_intensity")), source, f"{where}.final_intensity")
@@ -100,17 +144,12 @@ def load_esconv(path: str | Path) -> list[Conversation]:
     """Every conversation in an ESConv-format JSON or JSONL file; problems are BadInput naming the place."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadInput(source, "no such file", "conversations") from None
-    try:
-        if path.suffix.lower() == ".jsonl":
-            data: Any = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise BadInput(source, f"not valid JSON: {err.msg}", f"line {err.lineno}") from None
+    text = read_text(path, "conversations file")
+    if path.suffix.lower() == ".jsonl":
+        data: Any = [load_json(line, source, f"line {i}") for i, line in enumerate(text.splitlines(), start=1)
+                     if line.strip()]
+    else:
+        data = load_json(text, source)
     if isinstance(data, dict):
         data = data.get("conversations", data.get("data"))
     if not isinstance(data, list) or not data:

@@ -5,30 +5,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
-from simworld.agents import Agent, generate_population, load_personas
-from simworld.agents.brain_config import BrainFactory
+import simpy
+from simworld.agents import Agent, Cast, generate_population, read_personas
+from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona
-from simworld.memory import MemoryRole, MemorySystem
-from simworld.scenarios.support.config import SupportConfig, SupporterRole
+from simworld.scenarios.support import events
+from simworld.scenarios.support.config import SupportConfig
+from simworld.scenarios.support.dynamics import PARTS, cue, response, reveal_threshold
 from simworld.scenarios.support.esconv import Conversation, load_esconv
 from simworld.scenarios.support.matching import compatibility, match, random_assignment
-from simworld.scenarios.support.seeker import (
+from simworld.scenarios.support.policies import (
     FEEDBACK,
-    PARTS,
+    RESPOND,
     SEEK,
     Feedback,
-    SeekerRole,
     SeekerTurn,
-    cue,
-    response,
-    reveal_threshold,
-    sample_seeker_role,
+    SupportTurn,
+    policies,
     seeker_policies,
+    template_text,
 )
-from simworld.scenarios.support.strategies import RESPOND, SupportTurn, policies, template_text
+from simworld.scenarios.support.roles import SeekerRole, SupporterRole, sample_seeker_role
 
 from simworld.decisions import DecisionRequest
 from simworld.errors import BadInput
@@ -36,7 +37,28 @@ from simworld.runlog import RunLog
 from simworld.scenario import Scenario
 from simworld.world import World
 
-_TRUTH = ("problem_type", "emotion_type", "intensity", "situation")
+T = TypeVar("T")
+#: A simpy process of the scenario that returns ``T``.
+Process = Generator[simpy.Event, Any, T]
+
+
+@dataclass(frozen=True)
+class SupportInputs:
+    """What :meth:`SupportScenario.check` read: seekers and supporters from the persona file (None:
+    generated at setup) and the recorded conversations to replay (None: simulate)."""
+
+    seekers: list[Persona] | None
+    supporters: list[Persona] | None
+    conversations: list[Conversation] | None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A seeker's supporter, its arm, and their compatibility."""
+
+    seeker: Agent
+    arm: str
+    fit: float
 
 
 class SupportScenario(Scenario):
@@ -45,29 +67,37 @@ class SupportScenario(Scenario):
     name = "support"
     description = "Emotional-support conversations with ESConv strategies, persona matching and ESConv replay"
     Config = SupportConfig
+    events = events.EVENTS
+    panel = "support"
     config: SupportConfig
+    inputs: SupportInputs
 
     # -- inputs ---------------------------------------------------------------------------------
-    def check(self) -> None:
+    def check(self) -> SupportInputs:
         cfg = self.config
-        self._file_personas: list[Persona] | None = None
-        self._conversations: list[Conversation] | None = None
-        if cfg.conversations is not None:
-            self._conversations = load_esconv(self.resolve_path(cfg.conversations))
+        conversations = load_esconv(self.resolve_path(cfg.conversations)) if cfg.conversations is not None else None
+        seekers: list[Persona] | None = None
+        supporters: list[Persona] | None = None
         if cfg.personas is not None:
             path = self.resolve_path(cfg.personas)
-            people = load_personas(path, roles={"seeker": SeekerRole, "supporter": SupporterRole, "memory": MemoryRole})
-            n_sup = sum("supporter" in p.roles for p in people)
-            if n_sup == 0 or n_sup == len(people):
+            people = read_personas(path, {"seeker": SeekerRole, "supporter": SupporterRole})
+            supporters = [p for p in people if "supporter" in p.roles]
+            seekers = [p for p in people if "supporter" not in p.roles]
+            if not supporters or not seekers:
                 raise BadInput(str(path), "needs personas with roles.supporter and personas with roles.seeker")
-            self._file_personas = people
+            seekers, supporters = seekers[: cfg.n_seekers or len(seekers)], supporters[: cfg.n_supporters or len(supporters)]
+        return SupportInputs(seekers, supporters, conversations)
 
-    def _personas(self, world: World) -> tuple[list[Persona], list[Persona]]:
+    def participants(self, world: World) -> tuple[list[Persona], list[Persona]]:
+        """The seekers and supporters: one pair per recorded conversation, from the persona file, or generated."""
+        convs = self.inputs.conversations
+        if convs is not None:
+            return ([Persona(id=f"seeker{k:03d}", name=f"Seeker {c.id}") for k, c in enumerate(convs)],
+                    [Persona(id=f"supporter{k:03d}", name=f"Supporter {c.id}", roles={"supporter": {}})
+                     for k, c in enumerate(convs)])
+        if self.inputs.seekers is not None and self.inputs.supporters is not None:
+            return self.inputs.seekers, self.inputs.supporters
         cfg = self.config
-        if self._file_personas is not None:
-            sup = [p for p in self._file_personas if "supporter" in p.roles]
-            seek = [p for p in self._file_personas if "supporter" not in p.roles]
-            return seek[: cfg.n_seekers or len(seek)], sup[: cfg.n_supporters or len(sup)]
         rng = world.rng("scenario:support:roles")
         seek = generate_population(cfg.population, cfg.n_seekers or 6, world.rng("scenario:support:seekers"), "seeker",
                                    lambda p, d, r: {"seeker": sample_seeker_role(rng)})
@@ -75,34 +105,22 @@ class SupportScenario(Scenario):
                                   "supporter", lambda p, d, r: {"supporter": {}})
         return seek, sup
 
+    def policy_of(self, persona: Persona) -> tuple[Policy, str]:
+        """A supporter's rule policy (its role's, else the config's); the seekers' rule policy."""
+        if "supporter" in persona.roles:
+            name = persona.role("supporter", SupporterRole).policy or self.config.policy
+            return policies.create(name), name
+        return seeker_policies.create("persona"), "persona"
+
     # -- setup ----------------------------------------------------------------------------------
     def setup(self, world: World) -> None:
-        if not hasattr(self, "_conversations"):
-            self.check()
-        cfg = self.config
         self.sessions_done = 0
-        brains = BrainFactory(world, cfg)
-        memory = MemorySystem(cfg.memory).bind(world)
-        if self._conversations is not None:
-            seekers = [Persona(id=f"seeker{k:03d}", name=f"Seeker {c.id}") for k, c in enumerate(self._conversations)]
-            supporters = [Persona(id=f"supporter{k:03d}", name=f"Supporter {c.id}", roles={"supporter": {}})
-                          for k, c in enumerate(self._conversations)]
-        else:
-            seekers, supporters = self._personas(world)
-        kinds = brains.kinds(len(seekers) + len(supporters))
-        self.seekers: list[Agent] = []
-        self.supporters: list[Agent] = []
-        for persona, kind in zip(seekers + supporters, kinds):
-            if "supporter" in persona.roles:
-                name = persona.role("supporter", SupporterRole).policy or cfg.policy
-                agent = Agent(persona, brains.make(kind, policies.create(name), name), memory=memory.stream(persona))
-                self.supporters.append(agent)
-            else:
-                agent = Agent(persona, brains.make(kind, seeker_policies.create("persona"), "persona"),
-                              memory=memory.stream(persona))
-                self.seekers.append(agent)
-            world.add_agent(agent)
-        if self._conversations is None:
+        seekers, supporters = self.participants(world)
+        agents = Cast(world, self.config).add_all(seekers + supporters, policy=self.policy_of)
+        self.seekers: list[Agent] = agents[: len(seekers)]
+        self.supporters: list[Agent] = agents[len(seekers):]
+        self.queue: dict[str, list[Assignment]] = {a.id: [] for a in self.supporters}
+        if self.inputs.conversations is None:
             self._assign(world)
 
     def _assign(self, world: World) -> None:
@@ -116,8 +134,7 @@ class SupportScenario(Scenario):
         else:
             arm = {i: ("matched" if cfg.matching == "compatibility" else "random") for i in range(n)}
         sups = [a.persona for a in self.supporters]
-        self.queue: dict[str, list[tuple[Agent, str, float]]] = {a.id: [] for a in self.supporters}
-        record: dict[str, Any] = {}
+        picks: dict[str, tuple[Agent, Assignment, float]] = {}  # seeker -> (supporter, assignment, best fit)
         for which in ("matched", "random"):
             idx = [i for i in range(n) if arm[i] == which]
             if not idx:
@@ -133,47 +150,46 @@ class SupportScenario(Scenario):
                 seeker, sup = self.seekers[i], self.supporters[j]
                 fit = compatibility(seeker.persona, sup.persona)
                 best = max(compatibility(seeker.persona, p) for p in sups)
-                record[seeker.id] = {"supporter": sup.id, "arm": which, "compatibility": fit, "best": best}
+                picks[seeker.id] = (sup, Assignment(seeker, which, fit), best)
+        pairs = {}
         for seeker in self.seekers:
-            r = record[seeker.id]
-            self.queue[r["supporter"]].append((seeker, r["arm"], r["compatibility"]))
-        self.assign_seq = world.log("support.assigned", {"matching": cfg.matching,
-                                                         "pairs": {s.id: record[s.id] for s in self.seekers}})
+            sup, assignment, best = picks[seeker.id]
+            self.queue[sup.id].append(assignment)
+            pairs[seeker.id] = {"supporter": sup.id, "arm": assignment.arm, "compatibility": assignment.fit, "best": best}
+        self.assign_seq = world.log("support.assigned", {"matching": cfg.matching, "pairs": pairs})
 
-    def processes(self, world: World) -> list[Generator[Any, Any, Any]]:
-        if self._conversations is not None:
-            return [self.replay(world)]
+    def processes(self, world: World) -> list[Process[None]]:
+        if self.inputs.conversations is not None:
+            return [self.replay(world, self.inputs.conversations)]
         return [self.supporter_shift(world, sup) for sup in self.supporters if self.queue[sup.id]]
 
     def progress(self, world: World) -> tuple[float, float]:
         return (self.sessions_done, len(self.seekers))
 
     # -- talk -----------------------------------------------------------------------------------
-    def say(self, world: World, sender: str, to: str, text: str, causes: tuple[int, ...], **extra: Any) -> int:
-        return world.emit("message.sent", {"sender": sender, "audience": [to], "text": text, **extra},
-                          witnesses=[sender, to], agent=sender, causes=causes)
-
     def typing(self, text: str) -> float:
         return round(2.0 + len(text) / self.config.typing_speed, 1)
 
-    def supporter_shift(self, world: World, sup: Agent) -> Generator[Any, Any, None]:
+    def supporter_shift(self, world: World, sup: Agent) -> Process[None]:
         """A supporter sees its seekers one after another."""
-        for seeker, arm, fit in self.queue[sup.id]:
-            yield from self.session(world, sup, seeker, arm, fit)
+        for a in self.queue[sup.id]:
+            yield from self.session(world, sup, a.seeker, a.arm, a.fit)
             self.sessions_done += 1
 
-    def session(self, world: World, sup: Agent, seeker: Agent, arm: str, fit: float):  # type: ignore[no-untyped-def]
+    def session(self, world: World, sup: Agent, seeker: Agent, arm: str, fit: float) -> Process[None]:
         cfg = self.config
         role = seeker.persona.role("seeker", SeekerRole)
         b5 = seeker.persona.big_five
         rng = world.rng(f"scenario:support:noise:{seeker.id}")
         sid = f"session:{seeker.id}"
-        truth = {"problem_type": role.problem_type, "emotion_type": role.emotion_type, "intensity": role.intensity,
-                 "situation": role.situation or f"It is about {role.problem_type}."}
+        tells = {"emotion_type": f"Honestly, it's {role.emotion_type}.", "problem_type": f"It's about {role.problem_type}.",
+                 "situation": role.told_situation()}
+        truth = {"emotion_type": role.emotion_type, "problem_type": role.problem_type, "situation": role.told_situation()}
         pair = [seeker.id, sup.id]
-        start = world.emit("support.session_started", {"session": sid, "seeker": seeker.id, "supporter": sup.id,
-                                                       "arm": arm, "compatibility": fit, **truth},
-                           witnesses=pair, hidden=_TRUTH, causes=(self.assign_seq,))
+        start = world.emit("support.session_started",
+                           events.session_started(sid, seeker.id, sup.id, arm, fit, role.problem_type, role.emotion_type,
+                                                  role.intensity, role.told_situation()),
+                           witnesses=pair, hidden=events.TRUTH, causes=(self.assign_seq,))
         intensity, trust, told = float(role.intensity), 0.0, 0
         reason, resolved_turn, last, turns = "time", None, start, 0
         for turn in range(cfg.max_turns):
@@ -186,11 +202,9 @@ class SupportScenario(Scenario):
             while told < len(PARTS) and trust >= reveal_threshold(told, b5) and not act.end:
                 new_parts.append(PARTS[told])
                 told += 1
-            tells = {"emotion_type": f"Honestly, it's {role.emotion_type}.",
-                     "problem_type": f"It's about {role.problem_type}.", "situation": truth["situation"]}
             words = " ".join([act.text or f"I feel {said}."] + [tells[p] for p in new_parts])
             yield world.timeout(self.typing(words))
-            msg = self.say(world, seeker.id, sup.id, words, (last,), session=sid, cue=said)
+            msg = world.say(seeker.id, [sup.id], words, causes=(last,), session=sid, cue=said)
             for part in new_parts:
                 world.emit("support.disclosed", {"session": sid, "seeker": seeker.id, "part": part, "value": truth[part]},
                            witnesses=pair, agent=seeker.id, causes=(msg,))
@@ -202,9 +216,8 @@ class SupportScenario(Scenario):
             reply: SupportTurn = yield sup.decide(DecisionRequest(RESPOND, SupportTurn, sctx, [msg]))
             text = reply.text or template_text(reply.strategy, None, None, rng)
             yield world.timeout(self.typing(text))
-            smsg = self.say(world, sup.id, seeker.id, text, (msg,), session=sid, strategy=reply.strategy)
-            sseq = world.emit("support.strategy", {"session": sid, "supporter": sup.id, "seeker": seeker.id,
-                                                   "strategy": reply.strategy, "turn": turn},
+            smsg = world.say(sup.id, [seeker.id], text, causes=(msg,), session=sid, strategy=reply.strategy)
+            sseq = world.emit("support.strategy", events.strategy_used(sid, sup.id, seeker.id, reply.strategy, turn),
                               witnesses=pair, agent=sup.id, causes=(smsg,))
             turns = turn + 1
             d_int, d_trust = response(reply.strategy, b5, told, trust, fit)
@@ -220,47 +233,43 @@ class SupportScenario(Scenario):
             last = sseq
         fctx = {"initial_intensity": float(role.intensity), "intensity": intensity, "trust": trust}
         fb: Feedback = yield seeker.decide(DecisionRequest(FEEDBACK, Feedback, fctx, [last]))
-        world.emit("support.feedback", {"session": sid, "seeker": seeker.id, "supporter": sup.id, "score": fb.score},
+        world.emit("support.feedback", events.feedback(sid, seeker.id, sup.id, fb.score),
                    witnesses=pair, agent=seeker.id, causes=(last,))
-        world.emit("support.session_ended", {
-            "session": sid, "seeker": seeker.id, "supporter": sup.id, "arm": arm, "reason": reason, "turns": turns,
-            "resolved_turn": resolved_turn, "initial_intensity": float(role.intensity), "final_intensity": intensity,
-        }, witnesses=pair, hidden=("initial_intensity", "final_intensity"), causes=(start,))
+        world.emit("support.session_ended",
+                   events.session_ended(sid, seeker.id, sup.id, arm, reason, turns, resolved_turn,
+                                        float(role.intensity), intensity),
+                   witnesses=pair, hidden=events.OUTCOME, causes=(start,))
 
     # -- replay of recorded conversations -------------------------------------------------------------
-    def replay(self, world: World) -> Generator[Any, Any, None]:
+    def replay(self, world: World, conversations: list[Conversation]) -> Process[None]:
         """Each recorded conversation in turn, as the same events a simulated session writes."""
-        assert self._conversations is not None
-        for seeker, sup, conv in zip(self.seekers, self.supporters, self._conversations):
+        for seeker, sup, conv in zip(self.seekers, self.supporters, conversations):
             sid = f"session:{conv.id}"
             pair = [seeker.id, sup.id]
             for label in conv.unknown_strategies:
                 world.log("support.warning", {"session": sid, "problem": f"unknown strategy {label!r} read as Others"})
-            start = world.emit("support.session_started", {
-                "session": sid, "seeker": seeker.id, "supporter": sup.id, "arm": "recorded", "compatibility": None,
-                "problem_type": conv.problem_type, "emotion_type": conv.emotion_type,
-                "intensity": conv.initial_intensity, "situation": conv.situation}, witnesses=pair, hidden=_TRUTH)
+            start = world.emit("support.session_started",
+                               events.session_started(sid, seeker.id, sup.id, "recorded", None, conv.problem_type,
+                                                      conv.emotion_type, conv.initial_intensity, conv.situation),
+                               witnesses=pair, hidden=events.TRUTH)
             last, turns = start, 0
             for k, turn in enumerate(conv.turns):
                 yield world.timeout(self.typing(turn.text))
                 who, other = (seeker, sup) if turn.speaker == "seeker" else (sup, seeker)
-                extra = {"strategy": turn.strategy} if turn.strategy else {}
-                last = self.say(world, who.id, other.id, turn.text, (last,), session=sid, **extra)
+                labels = {"strategy": turn.strategy} if turn.strategy else {}
+                last = world.say(who.id, [other.id], turn.text, causes=(last,), session=sid, **labels)
                 if turn.strategy:
-                    world.emit("support.strategy", {"session": sid, "supporter": sup.id, "seeker": seeker.id,
-                                                    "strategy": turn.strategy, "turn": turns},
+                    world.emit("support.strategy", events.strategy_used(sid, sup.id, seeker.id, turn.strategy, turns),
                                witnesses=pair, agent=sup.id, causes=(last,))
                     turns += 1
                 if turn.feedback is not None:
-                    world.emit("support.feedback", {"session": sid, "seeker": seeker.id, "supporter": sup.id,
-                                                    "score": turn.feedback, "turn": k},
+                    world.emit("support.feedback", events.feedback(sid, seeker.id, sup.id, turn.feedback, turn=k),
                                witnesses=pair, agent=seeker.id, causes=(last,))
-            resolved = (conv.final_intensity is not None and conv.final_intensity <= self.config.resolved_at)
-            world.emit("support.session_ended", {
-                "session": sid, "seeker": seeker.id, "supporter": sup.id, "arm": "recorded", "reason": "recorded",
-                "turns": turns, "resolved_turn": turns if resolved else None,
-                "initial_intensity": conv.initial_intensity, "final_intensity": conv.final_intensity,
-            }, witnesses=pair, hidden=("initial_intensity", "final_intensity"), causes=(start,))
+            resolved = conv.final_intensity is not None and conv.final_intensity <= self.config.resolved_at
+            world.emit("support.session_ended",
+                       events.session_ended(sid, seeker.id, sup.id, "recorded", "recorded", turns,
+                                            turns if resolved else None, conv.initial_intensity, conv.final_intensity),
+                       witnesses=pair, hidden=events.OUTCOME, causes=(start,))
             self.sessions_done += 1
 
     # -- metrics ---------------------------------------------------------------------------------

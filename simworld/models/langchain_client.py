@@ -7,15 +7,7 @@ import time
 from typing import Any
 
 from simworld.models.spec import ModelSpec
-from simworld.models.types import ChatRequest, ChatResponse, ModelError
-
-
-class TransientError(ModelError):
-    """Worth retrying (rate limit, server error, timeout, broken response); ``retry_after`` in seconds."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+from simworld.models.types import ChatRequest, ChatResponse, ModelError, TransientError
 
 
 def _retry_after(err: Exception) -> float | None:

@@ -6,12 +6,16 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-def default_cache_path() -> Path:
-    """A per-user cache file, so that a rerun from any folder hits it."""
-    base = os.environ.get("SIMWORLD_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def default_cache_path() -> Path | None:
+    """A per-user cache file, so that a rerun from any folder hits it; None when ``SIMWORLD_CACHE_DIR=off``
+    (then only an explicit ``model.cache_path`` caches)."""
+    env = os.environ.get("SIMWORLD_CACHE_DIR")
+    if env is not None and env.strip().lower() == "off":
+        return None
+    base = env or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "simworld" / "model-cache.sqlite"
 
 
@@ -28,13 +32,19 @@ class ModelSpec(BaseModel):
     api_key_env: str | None = Field(default="OPENAI_API_KEY", description="environment variable with the key")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=400, ge=1)
-    timeout: float = Field(default=60.0, gt=0.0, description="seconds per request (always set)")
-    max_retries: int = Field(default=3, ge=0)
+    timeout: float = Field(default=60.0, gt=0.0, le=86_400.0,
+                           description="seconds per attempt, the wait before a retry included (always set)")
+    max_retries: int = Field(default=3, ge=0, le=100)
+    max_retry_wait: float = Field(default=30.0, ge=0.0, le=86_400.0,
+                                  description="longest wait before a retry; a longer Retry-After gives up at once")
     max_concurrency: int = Field(default=16, ge=1)
     cache: Literal["off", "read_write", "replay"] = Field(
         default="read_write", description="replay: a cache miss is an error"
     )
     cache_path: Path | None = Field(default=None, description="default: ~/.cache/simworld/model-cache.sqlite")
+    cache_failures: bool = Field(
+        default=False, description="also record failed calls, so that a replay repeats them (default: ask again)"
+    )
     max_calls: int | None = Field(default=None, ge=1, description="budget: model calls per run")
     max_total_tokens: int | None = Field(default=None, ge=1, description="budget: tokens per run")
     on_budget: Literal["stop", "rule"] = Field(
@@ -43,7 +53,12 @@ class ModelSpec(BaseModel):
     cost_per_1k_input: float = Field(default=0.0, ge=0.0)
     cost_per_1k_output: float = Field(default=0.0, ge=0.0)
 
-    def resolved_cache_path(self) -> Path:
+    @field_validator("cache", mode="before")
+    @classmethod
+    def _off(cls, v: object) -> object:
+        return "off" if v is False else v  # YAML reads a bare `off` as false
+
+    def resolved_cache_path(self) -> Path | None:
         return Path(self.cache_path).expanduser() if self.cache_path else default_cache_path()
 
     def public(self) -> dict[str, object]:

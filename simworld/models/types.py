@@ -33,7 +33,11 @@ class ChatClient(Protocol):
 
 
 class ModelError(Exception):
-    """A model call that failed for good (after retries)."""
+    """A model call that failed for good (after ``retries`` retries)."""
+
+    def __init__(self, message: str, retries: int = 0) -> None:
+        super().__init__(message)
+        self.retries = retries
 
 
 class BudgetExceeded(ModelError):
@@ -42,3 +46,15 @@ class BudgetExceeded(ModelError):
 
 class CacheMiss(ModelError):
     """``cache: replay`` and the response is not in the cache."""
+
+
+class CacheUnusable(ModelError):
+    """The cache file cannot be opened or created (a bad ``model.cache_path``)."""
+
+
+class TransientError(ModelError):
+    """Worth retrying (rate limit, server error, timeout, broken response); ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

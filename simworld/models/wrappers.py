@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
+import os
 import random
 import sqlite3
 import time
@@ -12,8 +14,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from simworld.models.langchain_client import TransientError
-from simworld.models.types import BudgetExceeded, CacheMiss, ChatClient, ChatRequest, ChatResponse, ModelError
+from simworld.models.types import (
+    BudgetExceeded,
+    CacheMiss,
+    CacheUnusable,
+    ChatClient,
+    ChatRequest,
+    ChatResponse,
+    ModelError,
+    TransientError,
+)
 
 
 class Concurrency:
@@ -46,53 +56,119 @@ class Timeout:
 
 
 class Retry:
-    """Retries transient failures with exponential backoff and jitter, honouring ``Retry-After``."""
+    """Attempts with a time limit each, retried on transient failures with exponential backoff and
+    jitter, honouring ``Retry-After``.
+
+    ``timeout`` bounds each attempt together with the wait before it: a wait of ``w`` seconds leaves the
+    next attempt ``timeout - w``. No single wait exceeds ``max_wait``; a server that asks for a longer
+    one (``Retry-After: 3600``), or for one that would leave no time for the attempt, is given up on at
+    once. Backoff jitter comes from a seeded generator and only changes wall-clock time, never the log.
+    """
 
     def __init__(
-        self, inner: ChatClient, max_retries: int, base: float = 0.25, cap: float = 8.0, seed: int = 0
+        self, inner: ChatClient, max_retries: int, timeout: float = math.inf, max_wait: float = 30.0,
+        base: float = 0.25, cap: float = 8.0, seed: int = 0,
     ) -> None:
         self.inner = inner
         self.max_retries = max_retries
+        self.timeout = timeout
+        self.max_wait = max_wait
         self.base = base
         self.cap = cap
-        self._jitter = random.Random(seed)  # wall-clock only: never affects the log
+        self._jitter = random.Random(seed)
+
+    async def _attempt(self, request: ChatRequest, allowance: float) -> ChatResponse:
+        if math.isinf(allowance):
+            return await self.inner.complete(request)
+        try:
+            return await asyncio.wait_for(self.inner.complete(request), allowance)
+        except TimeoutError:
+            raise TransientError(f"timed out after {allowance:g} s") from None
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         attempt = 0
+        allowance = self.timeout
         while True:
             try:
-                response = await self.inner.complete(request)
+                response = await self._attempt(request, allowance)
                 response.retries = attempt
                 return response
             except TransientError as err:
                 if attempt >= self.max_retries:
-                    raise ModelError(f"gave up after {attempt + 1} attempts: {err}") from err
-                delay = err.retry_after if err.retry_after is not None else min(self.cap, self.base * 2**attempt)
-                await asyncio.sleep(delay * (1.0 if err.retry_after is not None else 0.5 + self._jitter.random()))
+                    raise ModelError(f"gave up after {attempt + 1} attempts: {err}", retries=attempt) from err
+                if err.retry_after is not None:
+                    delay = err.retry_after
+                    if delay > self.max_wait or delay >= self.timeout:
+                        limit = (f"model.max_retry_wait={self.max_wait:g}" if delay > self.max_wait
+                                 else f"model.timeout={self.timeout:g}")
+                        raise ModelError(f"gave up after {attempt + 1} attempts: the server asked to retry after "
+                                         f"{delay:g} s, more than {limit} ({err})", retries=attempt) from err
+                else:
+                    delay = min(self.cap, self.max_wait, self.base * 2**attempt) * (0.5 + self._jitter.random())
+                    delay = min(delay, self.max_wait, max(0.0, self.timeout / 2))
+                await asyncio.sleep(delay)
+                allowance = self.timeout - delay
                 attempt += 1
 
 
-def cache_key(provider: str, model: str, params: dict[str, Any], request: ChatRequest) -> str:
+def cache_key(provider: str, model: str, params: dict[str, Any], request: ChatRequest, endpoint: str = "") -> str:
     blob = json.dumps(
-        {"provider": provider, "model": model, "params": params, "messages": request.messages,
+        {"provider": provider, "endpoint": endpoint, "model": model, "params": params, "messages": request.messages,
          "schema": request.schema, "seed": request.seed},
         sort_keys=True, separators=(",", ":"), ensure_ascii=False,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def cache_path_problem(path: Path) -> str | None:
+    """Why the cache file at ``path`` cannot be used (None when it can), found without writing anything."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_file():
+            return "is not a file"
+        if not os.access(path, os.R_OK | os.W_OK):
+            return "cannot be read and written"
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+        if head and head != b"SQLite format 3\x00":
+            return "is not a SQLite database"
+        return None
+    folder = path.parent
+    while not folder.exists():
+        if folder.parent == folder:
+            return "no folder on its path exists"
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot create it in {folder}"
+    return None
+
+
 class Cache:
-    """Record/replay in SQLite: ``read_write`` serves hits and stores misses; ``replay`` makes a miss an error."""
+    """Record/replay in SQLite: ``read_write`` serves hits and stores misses; ``replay`` makes a miss an error.
+
+    The key holds the provider, the endpoint (a run pointed at another server is never answered with the
+    first one's replies), the model, its parameters, the messages, the output schema and the seed.
+    Failed calls are stored only with ``store_failures`` (to replay a run with its failures exactly);
+    otherwise a rerun asks again.
+    """
 
     def __init__(
-        self, inner: ChatClient, path: Path, mode: str, provider: str, model: str, params: dict[str, Any]
+        self, inner: ChatClient, path: Path, mode: str, provider: str, model: str, params: dict[str, Any],
+        endpoint: str = "", store_failures: bool = False,
     ) -> None:
         self.inner = inner
         self.mode = mode
         self.provider, self.model, self.params = provider, model, params
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.endpoint = endpoint
+        self.store_failures = store_failures
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), timeout=30)
+        except (OSError, sqlite3.Error) as err:
+            raise CacheUnusable(f"model.cache_path: cannot use {path} ({err})") from None
         self.path = path
-        self.db = sqlite3.connect(str(path), timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
@@ -102,7 +178,7 @@ class Cache:
         self.misses = 0
 
     def key(self, request: ChatRequest) -> str:
-        return cache_key(self.provider, self.model, self.params, request)
+        return cache_key(self.provider, self.model, self.params, request, self.endpoint)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         key = self.key(request)
@@ -111,7 +187,7 @@ class Cache:
             self.hits += 1
             stored = json.loads(row[0])
             if "error" in stored:
-                raise ModelError(stored["error"])
+                raise ModelError(stored["error"], retries=int(stored.get("retries") or 0))
             stored["cached"] = True
             return ChatResponse(**stored)
         self.misses += 1
@@ -122,8 +198,8 @@ class Cache:
         except (CacheMiss, BudgetExceeded):
             raise
         except ModelError as err:
-            # A failure is an outcome too: replaying it keeps a rerun exact (clear the cache to retry).
-            self._store(key, {"error": str(err)})
+            if self.store_failures:  # a failure is an outcome too: replaying it keeps a rerun exact
+                self._store(key, {"error": str(err), "retries": err.retries})
             raise
         record = asdict(response)
         record["cached"] = False
@@ -154,8 +230,9 @@ class Accounting:
         self.calls += 1
         try:
             response = await self.inner.complete(request)
-        except ModelError:
+        except ModelError as err:
             self.failures += 1
+            self.retries += err.retries
             raise
         self.cached += int(response.cached)
         self.retries += response.retries

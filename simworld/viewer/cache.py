@@ -18,7 +18,7 @@ import numpy as np
 
 from simworld.viewer.scan import Columns
 
-FORMAT = 1  # bump when Columns or the scan's meaning changes
+FORMAT = 2  # bump when Columns or the scan's meaning changes
 ARRAYS = ("offsets", "lengths", "seq", "t", "kind", "agent", "wset")
 MIN_BYTES = 8 << 20  # smaller logs scan faster than the cache pays for itself
 

@@ -1,9 +1,12 @@
 """``simworld replay RUN --export FILE.html``: one self-contained page for a small run.
 
-The page carries the viewer's CSS and scripts inline and the run's events, manifest and metrics as JSON in
-a ``<script type="application/json">`` block (with every ``<`` escaped, so no log string can close it).
-The browser answers the viewer's queries from that data; a Content-Security-Policy allows only the inline
-scripts written here (by hash).
+The page carries the viewer's CSS and scripts inline and, as JSON in a ``<script type="application/json">``
+block (with every ``<`` escaped, so no log string can close it), what the replay server would answer from:
+the events the run log's reader accepted (volatile fields merged, as the server sends them), the manifest,
+metrics and warnings, each agent's missed perceptions from the index, and each agent's memory view at
+every cursor (:mod:`simworld.viewer.memory_view`), so that the page shows the same memory as the server.
+The browser only looks these up; a Content-Security-Policy allows only the inline scripts written here
+(by hash).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from simworld.errors import BadInput
+from simworld.runlog import dumps
+from simworld.viewer.memory_view import memory_views
 from simworld.viewer.panels import STATIC
-from simworld.viewer.run import RunView, dumps
+from simworld.viewer.run import RunView
 
 #: The largest events.jsonl that is exported; a bigger run is for ``simworld replay`` itself.
 MAX_EXPORT_BYTES = 25 << 20
@@ -59,14 +64,19 @@ def export_html(run_dir: str | Path, out: str | Path, panel: Path | None = None)
     meta["exported"] = True
     meta["panel_script"] = False  # inlined below
     idx = view.index
+    agents = [a["id"] for a in meta["agents"]]
     data = (
         b'{"meta":' + dumps(meta) + b',"metrics":' + dumps(view.metrics())
+        + b',"seq_is_row":' + dumps(idx.seq_is_row)
+        + b',"missed":' + dumps({a: idx.missed_seqs(a) for a in agents})
+        + b',"memory":' + dumps(memory_views(view))
         + b',"events":' + view.events_json(np.arange(idx.n)) + b"}"
     )
     data_text = data.decode("utf-8").replace("<", "\\u003c")
     scripts = [(STATIC / "js" / name).read_text(encoding="utf-8") for name in SCRIPTS]
-    if view.panel.script is not None and view.panel.script.is_file():
-        scripts.append(view.panel.script.read_text(encoding="utf-8"))
+    panel_source = view.panel.source()
+    if panel_source is not None:
+        scripts.append(panel_source.decode("utf-8", errors="replace"))
     scripts.append((STATIC / "js" / "app.js").read_text(encoding="utf-8"))
     scripts = [_inline_js(s) for s in scripts]
     css = (STATIC / "style.css").read_text(encoding="utf-8")

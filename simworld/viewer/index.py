@@ -6,6 +6,7 @@ columns, and a page of events is the raw log lines joined into a JSON array (no 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -47,44 +48,62 @@ class Query:
     @classmethod
     def parse(cls, params: dict[str, str]) -> Query:
         """From URL query parameters (``kind=a,b.*&agent=x&t1=5&order=desc&limit=50``)."""
-
-        def num(name: str, typ: type) -> Any:
-            raw = params.get(name)
-            if raw is None or raw == "":
-                return None
-            try:
-                value = typ(raw)
-            except ValueError:
-                raise QueryError(f"{name} must be a number (got {raw!r})") from None
-            if typ is float and not np.isfinite(value):
-                raise QueryError(f"{name} must be finite")
-            return value
-
         seqs = None
         if params.get("seqs"):
-            try:
-                seqs = tuple(int(s) for s in params["seqs"].split(",") if s)
-            except ValueError:
-                raise QueryError("seqs must be a comma-separated list of integers") from None
+            seqs = tuple(_integer("seqs", s) for s in params["seqs"].split(",") if s)
         order = params.get("order", "asc")
         if order not in ("asc", "desc"):
             raise QueryError("order must be asc or desc")
-        limit = num("limit", int)
+        limit = int_param(params, "limit")
         return cls(
             kinds=tuple(k for k in params.get("kind", "").split(",") if k),
             agent=params.get("agent") or None,
             witness=params.get("witness") or None,
             perceived=params.get("perceived") or None,
             involves=params.get("involves") or None,
-            t0=num("t0", float),
-            t1=num("t1", float),
-            seq0=num("seq0", int),
-            seq1=num("seq1", int),
+            t0=float_param(params, "t0"),
+            t1=float_param(params, "t1"),
+            seq0=int_param(params, "seq0"),
+            seq1=int_param(params, "seq1"),
             seqs=seqs,
-            offset=max(0, num("offset", int) or 0),
+            offset=max(0, int_param(params, "offset") or 0),
             limit=min(MAX_PAGE, max(0, 200 if limit is None else limit)),
             desc=order == "desc",
         )
+
+
+#: Integers in a query must fit the index's 64-bit columns (and the JSON of an answer).
+INT_RANGE = (-(1 << 63), (1 << 63) - 1)
+
+
+def _integer(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError(f"{name} must be an integer (got {raw[:40]!r})") from None
+    if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+        raise QueryError(f"{name} is out of range (a 64-bit integer)")
+    return value
+
+
+def int_param(params: dict[str, str], name: str) -> int | None:
+    """The integer parameter ``name`` (None when absent or empty); QueryError when it is not one."""
+    raw = params.get(name)
+    return None if raw is None or raw == "" else _integer(name, raw)
+
+
+def float_param(params: dict[str, str], name: str) -> float | None:
+    """The finite number parameter ``name`` (None when absent or empty); QueryError when it is not one."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise QueryError(f"{name} must be a number (got {raw[:40]!r})") from None
+    if not math.isfinite(value):
+        raise QueryError(f"{name} must be finite")
+    return value
 
 
 class RunIndex:
@@ -231,7 +250,7 @@ class RunIndex:
         return total, rows[q.offset : q.offset + q.limit]
 
     def _kind_codes(self, kinds: tuple[str, ...]) -> np.ndarray:
-        codes = set()
+        codes: set[int] = set()
         for k in kinds:
             if k.endswith(".*") or k == "*":
                 prefix = k[:-1]
@@ -247,6 +266,16 @@ class RunIndex:
         hits = [i for i, ws in enumerate(self.cols.wsets) if code in ws]
         return np.asarray(hits, np.int32)
 
+    def missed_seqs(self, agent: str) -> list[int]:
+        """The seqs the agent's perception logged as missed (``agent.perceived``), in log order."""
+        missed: list[int] = []
+        lo, hi = INT_RANGE
+        for ev in self.events(self.select(Query(kinds=("agent.perceived",), agent=agent, limit=0))):
+            data = ev.get("data")
+            if isinstance(data, dict) and isinstance(data.get("missed"), list):
+                missed += [m for m in data["missed"] if type(m) is int and lo <= m <= hi]
+        return missed
+
     def perceived_rows(self, agent: str) -> np.ndarray:
         """Rows the agent witnessed, less those its perception logged as missed (``agent.perceived``)."""
         with self._lock:
@@ -254,11 +283,7 @@ class RunIndex:
         if cached is not None:
             return cached
         rows = np.flatnonzero(np.isin(self.cols.wset, self._wsets_with(agent)))
-        missed: list[int] = []
-        for ev in self.events(self.select(Query(kinds=("agent.perceived",), agent=agent, limit=0))):
-            data = ev.get("data")
-            if isinstance(data, dict) and isinstance(data.get("missed"), list):
-                missed += [m for m in data["missed"] if isinstance(m, int)]
+        missed = self.missed_seqs(agent)
         if missed:
             rows = rows[~np.isin(rows, self.rows_for_seqs(missed))]
         with self._lock:
@@ -288,5 +313,7 @@ class RunIndex:
         t0, t1 = self.time_range()
         rows = self.select(q) if q != Query() else None
         ts = self.cols.t if rows is None else self.cols.t[rows]
-        counts, _ = np.histogram(ts, bins=max(1, min(bins, 2000)), range=(t0, t1 if t1 > t0 else t0 + 1.0))
+        hi = t1 if t1 > t0 else t0 + 1.0
+        bins = max(1, min(bins, 2000)) if math.isfinite(hi - t0) else 1  # a span numpy cannot split
+        counts, _ = np.histogram(ts, bins=bins, range=(t0, hi))
         return {"t_min": t0, "t_max": t1, "counts": counts.tolist()}

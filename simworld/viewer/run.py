@@ -6,51 +6,40 @@ corrupt log, unreadable JSON) become warnings that the page shows, not exception
 
 from __future__ import annotations
 
-import dataclasses
 import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
 
+from simworld.memory import MemoryRecord, MemoryStream, rebuild_memory
+from simworld.runlog import EVENTS, MANIFEST, METRICS, VOLATILE, RunLog, dumps, read_volatile
 from simworld.viewer.index import Query, RunIndex
 from simworld.viewer.panels import PanelInfo, resolve_panel
 
-EVENTS, MANIFEST, METRICS, VOLATILE = "events.jsonl", "manifest.json", "metrics.json", "volatile.jsonl"
 RECENT = 200  # how many of an agent's perceived events or memories one answer lists
+#: Files of a run folder the viewer never serves or lists, even as text: a run folder is data, not code.
+SCRIPT_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".html", ".htm", ".xhtml", ".svg"})
+#: The fields of a memory record that the page shows.
+MEMORY_FIELDS = ("id", "kind", "t", "text", "importance", "last_access", "seq", "evidence", "metadata", "forgotten")
 
 
-def to_jsonable(obj: Any) -> Any:
-    """orjson ``default`` for whatever a memory rebuild returns (pydantic models, dataclasses, numpy)."""
-    if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.asdict(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    if hasattr(obj, "__dict__"):
-        return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
-    return repr(obj)
+def memory_item(rec: MemoryRecord) -> dict[str, Any]:
+    """One memory record as the page shows it."""
+    return {name: getattr(rec, name) for name in MEMORY_FIELDS}
 
 
-def memory_items(memory: Any) -> list[Any]:
-    """A rebuilt memory as JSON-ready records (a MemoryStream's records, or whatever it iterates)."""
-    records = memory.records() if hasattr(memory, "records") else list(memory)
-    fields = ("id", "kind", "t", "text", "importance", "last_access", "seq", "evidence", "metadata", "forgotten")
-    out = []
-    for rec in records:
-        if isinstance(rec, dict) or not hasattr(rec, "id"):
-            out.append(rec)
-        else:
-            out.append({f: getattr(rec, f) for f in fields if hasattr(rec, f)})
-    return out
+def memory_items(stream: MemoryStream) -> list[dict[str, Any]]:
+    """A rebuilt memory's records (forgotten ones left out), oldest first."""
+    return [memory_item(rec) for rec in stream.records()]
 
 
-def dumps(obj: Any) -> bytes:
-    return orjson.dumps(obj, default=to_jsonable, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (a log line's parts may be anything)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _read_json(path: Path) -> tuple[Any, str | None]:
@@ -65,30 +54,30 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return None, f"{path.name} cannot be read ({err.strerror})."
 
 
-def _read_volatile(path: Path) -> dict[int, Any]:
-    """Wall-clock fields by seq (``volatile.jsonl``: latency, cache hits); torn lines are skipped."""
-    out: dict[int, Any] = {}
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return out
-    for line in raw.splitlines():
-        try:
-            rec = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and isinstance(rec.get("seq"), int):
-            out[rec.pop("seq")] = rec
-    return out
+@dataclass
+class SubLog(RunLog):
+    """Some events of a run as a :class:`RunLog`: what a memory rebuild of one agent reads."""
+
+    selected: list[dict[str, Any]] = field(default_factory=list)
+
+    def iter_raw(self) -> Iterator[dict[str, Any]]:
+        return iter(self.selected)
 
 
-def _rebuild_memory() -> Any:
-    """``simworld.memory.rebuild_memory`` if the installed memory package has it."""
-    try:
-        from simworld.memory import rebuild_memory  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - absent or broken: fall back to the log
-        return None
-    return rebuild_memory
+@dataclass
+class MemoryAnswer:
+    """An agent's memory at a point of the run, as ``/api/memory`` answers it.
+
+    ``source`` is ``rebuild_memory`` (``items``: the ``RECENT`` latest records, newest first) or, when
+    the rebuild fails (``note`` says why), ``memory.written`` or ``perceived`` (``rows``: the index rows of
+    those events, newest first). ``total`` counts them all.
+    """
+
+    source: str
+    note: str | None
+    total: int
+    items: list[dict[str, Any]] | None = None
+    rows: np.ndarray | None = None
 
 
 class RunView:
@@ -106,7 +95,11 @@ class RunView:
         self.manifest: dict[str, Any] = manifest if isinstance(manifest, dict) else {}
         self.warnings += self.index.problems()
         self.panel: PanelInfo = resolve_panel(self.manifest, panel)
-        self.volatile = _read_volatile(self.path / VOLATILE)
+        try:
+            self.volatile = read_volatile(self.path / VOLATILE)
+        except OSError as err:
+            self.volatile = {}
+            self.warnings.append(f"{VOLATILE} cannot be read ({err.strerror}); latencies are not shown.")
         self._beliefs: dict[str, tuple[np.ndarray, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         self._meta: dict[str, Any] | None = None
@@ -116,17 +109,18 @@ class RunView:
         """Every agent: those that joined (with name, brain, policy) and any other that acted or witnessed."""
         out: dict[str, dict[str, Any]] = {}
         rows = self.index.rows_of_kind("agent.joined")
-        for row, ev in zip(rows, self.index.events(rows)):
+        for ev in self.index.events(rows):
             aid = ev.get("agent")
-            data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
-            persona = data.get("persona") if isinstance(data.get("persona"), dict) else {}
+            data = as_dict(ev.get("data"))
+            persona = as_dict(data.get("persona"))
             if not isinstance(aid, str):
                 aid = persona.get("id") if isinstance(persona.get("id"), str) else None
             if aid is None or aid in out:
                 continue
+            name = persona.get("name")
             out[aid] = {
                 "id": aid,
-                "name": persona.get("name") if isinstance(persona.get("name"), str) else aid,
+                "name": name if isinstance(name, str) else aid,
                 "brain": data.get("brain"),
                 "policy": data.get("policy"),
                 "joined_seq": ev.get("seq"),
@@ -155,8 +149,8 @@ class RunView:
                 "agents": self.agents(),
                 "warnings": self.warnings,
                 "index_seconds": round(self.index.build_seconds, 4),
-                "memory_source": "rebuild_memory" if _rebuild_memory() else "log",
-                "files": sorted(p.name for p in self.path.iterdir() if p.is_file()),
+                "memory_source": "rebuild_memory",
+                "files": sorted(p.name for p in self.path.iterdir() if p.is_file() and servable(p)),
             }
         return self._meta
 
@@ -174,11 +168,11 @@ class RunView:
         head = dumps({"total": total, "offset": q.offset, "order": "desc" if q.desc else "asc"})
         return head[:-1] + b',"events":' + self.events_json(rows) + b"}"
 
-    def events_json(self, rows: Any) -> bytes:
+    def events_json(self, rows: Iterable[int]) -> bytes:
         """A JSON array of the events at ``rows``, with their volatile fields (if any) under data.volatile."""
         if not self.volatile:
             return self.index.events_json(rows)
-        rows = np.asarray(rows, np.int64)
+        rows = np.asarray(list(rows) if not isinstance(rows, np.ndarray) else rows, np.int64)
         lines = self.index.lines(rows)
         for i, seq in enumerate(self.index.cols.seq[rows].tolist()):
             extra = self.volatile.get(seq)
@@ -189,7 +183,8 @@ class RunView:
                     lines[i] = dumps(ev)
         return b"[" + b",".join(lines) + b"]"
 
-    def _upto_row(self, upto: int | None) -> int:
+    def cursor_row(self, upto: int | None) -> int:
+        """The row an answer "at ``upto``" stands at: the last event with seq <= ``upto`` (-1: none)."""
         return self.index.n - 1 if upto is None else self.index.row_at_or_before(upto)
 
     # -- an agent at a point in the run ---------------------------------------------------------------
@@ -202,7 +197,7 @@ class RunView:
             rows = self.index.select(Query(kinds=("belief.updated",), agent=agent))
             records = []
             for ev in self.index.events(rows):
-                d = ev.get("data") if isinstance(ev.get("data"), dict) else {}
+                d = as_dict(ev.get("data"))
                 extra = {k: v for k, v in d.items() if k not in ("about", "key", "value", "confidence")}
                 records.append(
                     {
@@ -214,7 +209,7 @@ class RunView:
             with self._lock:
                 self._beliefs[agent] = cached
         rows, records = cached
-        last = self._upto_row(upto)
+        last = self.cursor_row(upto)
         n = int(np.searchsorted(rows, last, "right"))
         latest: dict[bytes, dict[str, Any]] = {}
         updates: dict[bytes, int] = {}
@@ -227,44 +222,60 @@ class RunView:
         return {"agent": agent, "updates": n, "held": len(out), "beliefs": out[:RECENT]}
 
     def memory(self, agent: str, upto: int | None) -> bytes:
-        """The agent's memory at ``upto``: ``rebuild_memory`` when the memory package offers it, else
-        its ``memory.written`` events, else what it perceived (an agent without a memory store keeps
-        every observation)."""
-        last = self._upto_row(upto)
-        seq1 = int(self.index.cols.seq[last]) if last >= 0 else -1
-        note = None
-        rebuild = _rebuild_memory()
-        if rebuild is not None and last >= 0:
-            try:
-                stream = rebuild(self._agent_log(agent, seq1), agent, float(self.index.cols.t[last]))
-                items = memory_items(stream)
-                return dumps({"source": "rebuild_memory", "note": None, "total": len(items),
-                              "items": items[::-1][:RECENT]})
-            except Exception as err:  # noqa: BLE001 - show the log-based view and say why
-                note = f"rebuild_memory failed ({type(err).__name__}: {err}); showing the log instead."
-        written = Query(kinds=("memory.written",), agent=agent, seq1=seq1, desc=True, limit=RECENT)
-        total, rows = self.index.page(written)
-        source = "memory.written"
-        if total == 0:
-            total, rows = self.index.page(Query(perceived=agent, seq1=seq1, desc=True, limit=RECENT))
-            source = "perceived"
-        head = dumps({"source": source, "note": note, "total": total})
+        """``/api/memory``: the agent's memory at ``upto`` (see :meth:`memory_answer`), as JSON."""
+        answer = self.memory_answer(agent, upto)
+        head = dumps({"source": answer.source, "note": answer.note, "total": answer.total})
+        if answer.items is not None:
+            return head[:-1] + b',"items":' + dumps(answer.items) + b"}"
+        rows = answer.rows if answer.rows is not None else np.empty(0, np.int64)
         return head[:-1] + b',"events":' + self.events_json(rows) + b"}"
 
-    def _agent_log(self, agent: str, seq1: int) -> Any:
-        """A RunLog over just the events a memory rebuild of ``agent`` reads (not the whole file)."""
-        from simworld.runlog import RunLog
+    def memory_answer(self, agent: str, upto: int | None) -> MemoryAnswer:
+        """The agent's memory at ``upto``, rebuilt with ``rebuild_memory`` from the events up to there;
+        when that fails (say, the agent has not joined yet), its ``memory.written`` events, else what it
+        perceived (an agent without a memory store keeps every observation), and a note saying why."""
+        last = self.cursor_row(upto)
+        note = None
+        if last >= 0:
+            seq1 = int(self.index.cols.seq[last])
+            try:
+                stream = rebuild_memory(self.agent_log(agent, seq1), agent, float(self.index.cols.t[last]))
+            except Exception as err:  # noqa: BLE001 - show the log-based view and say why
+                note = rebuild_failed(err)
+            else:
+                items = memory_items(stream)
+                return MemoryAnswer("rebuild_memory", None, len(items), items=items[::-1][:RECENT])
+        return self.memory_from_log(agent, last, note)
 
+    def memory_from_log(self, agent: str, last: int, note: str | None) -> MemoryAnswer:
+        """The log's view of an agent's memory up to row ``last``: its ``memory.written``, else what it perceived."""
+        seq1 = int(self.index.cols.seq[last]) if last >= 0 else -1
+        total, rows = self.index.page(Query(kinds=("memory.written",), agent=agent, seq1=seq1, desc=True, limit=RECENT))
+        if total:
+            return MemoryAnswer("memory.written", note, total, rows=rows)
+        total, rows = self.index.page(Query(perceived=agent, seq1=seq1, desc=True, limit=RECENT))
+        return MemoryAnswer("perceived", note, total, rows=rows)
+
+    def agent_rows(self, agent: str, seq1: int | None = None) -> np.ndarray:
+        """The rows a memory rebuild of ``agent`` reads (``run.started``, its own events, what it witnessed)."""
         idx = self.index
-        rows = np.union1d(
+        return np.union1d(
             np.union1d(idx.select(Query(kinds=("run.started",), seq1=seq1)), idx.select(Query(agent=agent, seq1=seq1))),
             idx.select(Query(witness=agent, seq1=seq1)),
         )
-        events = idx.events(rows)
 
-        class _Selected(RunLog):
-            def iter_raw(self) -> Any:
-                return iter(events)
+    def agent_log(self, agent: str, seq1: int) -> SubLog:
+        """A RunLog over just the events a memory rebuild of ``agent`` up to ``seq1`` reads (not the whole file)."""
+        return self.sub_log(self.index.events(self.agent_rows(agent, seq1)))
 
-        return _Selected(path=self.path, manifest=self.manifest)
+    def sub_log(self, events: list[dict[str, Any]]) -> SubLog:
+        return SubLog(path=self.path, manifest=self.manifest, selected=events)
 
+
+def servable(path: Path) -> bool:
+    """Whether the viewer may hand out this file of a run folder (as text): not a script or a page."""
+    return path.suffix.lower() not in SCRIPT_SUFFIXES
+
+
+def rebuild_failed(err: Exception) -> str:
+    return f"rebuild_memory failed ({type(err).__name__}: {err}); showing the log instead."

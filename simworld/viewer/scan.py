@@ -1,7 +1,8 @@
 """One pass over ``events.jsonl``: where each line starts and the few fields the viewer filters on.
 
-Every line is parsed (so a corrupt line is found and named here, not when a page happens to include
-it), but only ``seq``, ``t``, ``kind``, ``agent`` and ``witnesses`` are kept, as numpy columns. A large
+Lines come from the run log's one line reader (:class:`simworld.runlog.EventLines`, lenient: a corrupt
+line is listed as a problem and skipped, so it is found and named here, not when a page happens to
+include it). Only ``seq``, ``t``, ``kind``, ``agent`` and ``witnesses`` are kept, as numpy columns. A large
 file is split at line boundaries and scanned by worker processes.
 """
 
@@ -19,14 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import orjson
+
+from simworld.runlog import MAX_LISTED_PROBLEMS, EventLines
 
 #: Files larger than this are scanned by several processes (spawning one costs ~0.2 s) ...
 PARALLEL_BYTES = 48 << 20
 #: ... on a machine with at least this many CPUs.
 PARALLEL_MIN_CPUS = 4
-#: Problems beyond this many are counted, not listed.
-MAX_LISTED_PROBLEMS = 20
 
 
 @dataclass
@@ -49,23 +49,6 @@ class Columns:
     truncated: bool = False  # the last line was cut off (the writer died mid-write)
 
 
-def _describe(obj: object) -> str | None:
-    """Why a parsed line is not an event, or None when it is one."""
-    if not isinstance(obj, dict):
-        return "an event must be a JSON object"
-    for key, types in (("seq", int), ("t", (int, float)), ("kind", str)):
-        if key not in obj:
-            return f"missing field {key!r}"
-        if not isinstance(obj[key], types) or isinstance(obj[key], bool):
-            return f"field {key!r} has the wrong type"
-    if obj.get("agent") is not None and not isinstance(obj["agent"], str):
-        return "field 'agent' must be a string or null"
-    wit = obj.get("witnesses")
-    if wit is not None and not (isinstance(wit, list) and all(isinstance(w, str) for w in wit)):
-        return "field 'witnesses' must be a list of strings"
-    return None
-
-
 def scan_range(path: str, start: int = 0, end: int | None = None) -> Columns:
     """Scan the lines that start in ``[start, end)`` (``start`` must be a line start)."""
     offsets, lengths, seqs, ts = array("q"), array("i"), array("q"), array("d")
@@ -73,75 +56,35 @@ def scan_range(path: str, start: int = 0, end: int | None = None) -> Columns:
     kinds: dict[str, int] = {}
     agents: dict[str, int] = {}
     wsets: dict[tuple[str, ...], int] = {}
-    problems: list[tuple[int, str]] = []
-    n_problems = 0
-    truncated = False
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    lineno, off = 0, start
-    limit = os.path.getsize(path) if end is None else end
+    reader = EventLines(path, strict=False, start=start, end=end)
     gc_was_on = gc.isenabled()
     gc.disable()  # a million small containers would trigger many useless collections
     try:
-        with open(path, "rb") as fh:
-            fh.seek(start)
-            for raw in fh:
-                if off >= limit:
-                    break
-                lineno += 1
-                n = len(raw)
-                obj = None
-                try:
-                    obj = loads(raw)
-                    k, a, w = obj["kind"], obj.get("agent"), obj.get("witnesses")
-                    seqs.append(obj["seq"])
-                    ts.append(obj["t"])
-                    kc = kinds.get(k)
-                    if kc is None:
-                        if type(k) is not str:
-                            raise TypeError
-                        kc = kinds[k] = len(kinds)
-                    if a is None:
-                        ac = -1
-                    else:
-                        ac = agents.get(a)
-                        if ac is None:
-                            if type(a) is not str:
-                                raise TypeError
-                            ac = agents[a] = len(agents)
-                    if w:
-                        if type(w) is not list:
-                            raise TypeError
-                        wkey = tuple(w)
-                        wc = wsets.get(wkey)
-                        if wc is None:
-                            for x in wkey:
-                                if type(x) is not str:
-                                    raise TypeError
-                            wc = wsets[wkey] = len(wsets)
-                    else:
-                        wc = -1
-                except (decode_error, KeyError, TypeError, ValueError, OverflowError, AttributeError) as err:
-                    # Undo partial appends, then say what is wrong with the line.
-                    del seqs[len(offsets) :], ts[len(offsets) :]
-                    body = raw.rstrip(b"\r\n")
-                    if not raw.endswith(b"\n") and off + n >= limit and end is None:
-                        truncated = True
-                    elif body.strip():
-                        n_problems += 1
-                        if len(problems) < MAX_LISTED_PROBLEMS:
-                            if isinstance(err, decode_error):
-                                msg = f"not valid JSON ({err.msg})"
-                            else:
-                                msg = _describe(obj) or "not an event"
-                            problems.append((lineno, msg))
-                    off += n
-                    continue
-                offsets.append(off)
-                lengths.append(n - 1 if raw.endswith(b"\n") else n)
-                kcodes.append(kc)
-                acodes.append(ac)
-                wcodes.append(wc)
-                off += n
+        for _, _, off, n, seq, t, k, a, w in reader:
+            kc = kinds.get(k)
+            if kc is None:
+                kc = kinds[k] = len(kinds)
+            if a is None:
+                ac = -1
+            else:
+                known = agents.get(a)
+                if known is None:
+                    known = agents[a] = len(agents)
+                ac = known
+            if w:
+                wkey = tuple(w)
+                wc = wsets.get(wkey)
+                if wc is None:
+                    wc = wsets[wkey] = len(wsets)
+            else:
+                wc = -1
+            offsets.append(off)
+            lengths.append(n)
+            seqs.append(seq)
+            ts.append(t)
+            kcodes.append(kc)
+            acodes.append(ac)
+            wcodes.append(wc)
     finally:
         if gc_was_on:
             gc.enable()
@@ -157,10 +100,10 @@ def scan_range(path: str, start: int = 0, end: int | None = None) -> Columns:
         kinds=list(kinds),
         agents=names,
         wsets=[tuple(_code(agents, names, x) for x in ws) for ws in wsets],
-        lines=lineno,
-        problems=problems,
-        n_problems=n_problems,
-        truncated=truncated,
+        lines=reader.lines,
+        problems=reader.problems,
+        n_problems=reader.n_problems,
+        truncated=reader.truncated,
     )
 
 

@@ -1,10 +1,12 @@
 """The replay server: a read-only HTTP server for one run directory and the viewer's own assets.
 
-Routes: ``/`` (the page), ``/static/...`` (assets), ``/panel.js`` (the run's scenario panel),
+Routes: ``/`` (the page), ``/static/...`` (assets), ``/panel.js`` (the scenario panel, from the scenario's
+package or the user's ``--panel``: never from the run folder, see :mod:`simworld.viewer.panels`),
 ``/api/{meta,events,histogram,beliefs,memory,metrics}`` (JSON), ``/files/NAME`` (a file of the run
-directory, as text). Only GET and HEAD; paths are checked so that nothing outside the run directory or
+directory, as text; never a script or a page). Only GET and HEAD; paths are checked so that nothing outside the run directory or
 the asset folder can be read, and on a loopback address only loopback Host headers are answered (a
-defence against DNS rebinding).
+defence against DNS rebinding). Every answer, errors included (also those the stdlib makes itself: 400,
+414, 431, 501, 505), carries the same security headers; a malformed request is a 400.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from simworld.viewer.index import Query, QueryError
+from simworld.runlog import dumps
+from simworld.viewer.index import Query, QueryError, int_param
 from simworld.viewer.panels import STATIC
-from simworld.viewer.run import RunView, dumps
+from simworld.viewer.run import RunView, servable
 
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 FILE_CSP = "default-src 'none'; sandbox"
+#: For every answer that is not the page or a run file (JSON, scripts, errors).
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 TEXT_TYPES = {".json": "application/json", ".jsonl": "text/plain", ".txt": "text/plain", ".yaml": "text/plain"}
 
@@ -74,8 +79,9 @@ class ReplayServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        address, port = self.server_address[:2]
+        host = address.decode() if isinstance(address, bytes) else str(address)
+        shown = f"[{host}]" if ":" in host else host
         return f"http://{shown}:{port}/"
 
     def start_background(self) -> threading.Thread:
@@ -104,17 +110,31 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _send(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+        headers = {"Content-Security-Policy": DATA_CSP, **(extra or {})}
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("Cache-Control", "no-store")
-        for k, v in (extra or {}).items():
+        for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The errors the stdlib answers by itself (a bad request line, 414, 431, 501, 505) as JSON, with
+        the headers of every other answer (its own HTML page carries none of them)."""
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            # a request line too broken to say its version: answer in HTTP/1.0, so that the headers go out
+            self.request_version = "HTTP/1.0"
+        self._send(code, dumps({"error": message or phrase}), "application/json", {"Connection": "close"})
 
     def _json(self, body: bytes | dict[str, Any], status: int = 200) -> None:
         self._send(status, body if isinstance(body, bytes) else dumps(body), "application/json")
@@ -136,11 +156,14 @@ class ReplayHandler(BaseHTTPRequestHandler):
         if not self._host_ok():
             self._error(HTTPStatus.FORBIDDEN, "unexpected Host header")
             return
-        parts = urlsplit(self.path)
-        raw_path = parts.path
-        params = dict(parse_qsl(parts.query, keep_blank_values=True))
         try:
-            self._route(raw_path, params)
+            parts = urlsplit(self.path)
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        except ValueError:
+            self._error(HTTPStatus.BAD_REQUEST, "malformed request target")
+            return
+        try:
+            self._route(parts.path, params)
         except QueryError as err:
             self._error(HTTPStatus.BAD_REQUEST, str(err))
         except (BrokenPipeError, ConnectionResetError):
@@ -161,11 +184,11 @@ class ReplayHandler(BaseHTTPRequestHandler):
         elif raw_path.startswith("/static/"):
             self._asset(unquote(raw_path[len("/static/") :]))
         elif raw_path == "/panel.js":
-            script = view.panel.script
-            if script is None or not script.is_file():
+            source = view.panel.source()
+            if source is None:
                 self._error(HTTPStatus.NOT_FOUND, "this run has no panel script")
             else:
-                self._send(200, script.read_bytes(), "text/javascript; charset=utf-8")
+                self._send(200, source, "text/javascript; charset=utf-8")
         elif raw_path.startswith("/files/"):
             self._file(unquote(raw_path[len("/files/") :]))
         elif raw_path.startswith("/api/"):
@@ -186,7 +209,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     def _file(self, rel: str) -> None:
         path = safe_path(self.server.view.path, rel)
-        if path is None:
+        if path is None or not servable(Path(rel)) or not servable(path):
             self._error(HTTPStatus.NOT_FOUND, "no such file in the run directory")
             return
         ctype = TEXT_TYPES.get(path.suffix.lower(), "text/plain")
@@ -199,7 +222,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
         elif name == "events":
             self._json(view.events_page(Query.parse(params)))
         elif name == "histogram":
-            bins = Query.parse({"limit": params.get("bins", "200")}).limit
+            bins = int_param(params, "bins")
+            bins = 200 if bins is None else bins
             self._json(view.index.histogram(Query.parse({k: v for k, v in params.items() if k != "bins"}), bins))
         elif name == "beliefs":
             self._json(view.beliefs(_required(params, "agent"), _upto(params)))
@@ -219,7 +243,7 @@ def _required(params: dict[str, str], name: str) -> str:
 
 
 def _upto(params: dict[str, str]) -> int | None:
-    return Query.parse({"seq1": params.get("upto", "")}).seq1
+    return int_param(params, "upto")
 
 
 def serve(

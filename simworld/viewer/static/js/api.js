@@ -1,6 +1,8 @@
 /* Where the page gets its data: the replay server's JSON API, or (in an exported page) the same
- * queries answered in the browser from the events inlined in the page. Both have one interface:
- * meta(), events(q), histogram(q, bins), beliefs(agent, upto), memory(agent, upto), metrics(). */
+ * queries answered in the browser from what the export computed in Python and inlined in the page (the
+ * events the log reader accepted, each agent's missed perceptions, each agent's memory at every cursor).
+ * Both have one interface: meta(), events(q), histogram(q, bins), beliefs(agent, upto), memory(agent,
+ * upto), metrics(). */
 (function () {
   "use strict";
   const SW = window.simworld;
@@ -36,13 +38,12 @@
     fileUrl(name) { return "files/" + encodeURIComponent(name); }
   }
 
-  /** The same queries over an in-memory array of events (sorted by seq, as in the log). */
+  /** The same queries over the data an export inlined (events in log order, as the server reads them). */
   class LocalApi {
     constructor(data) {
       this.data = data;
       this.all = data.events;
-      this.bySeq = new Map(this.all.map((e) => [e.seq, e]));
-      this.missed = null;
+      this.missed = new Map(Object.entries(data.missed || {}).map(([a, seqs]) => [a, new Set(seqs)]));
     }
     async meta() { return this.data.meta; }
     async metrics() { return this.data.metrics; }
@@ -56,14 +57,6 @@
       return (k) => exact.has(k) || prefixes.some((p) => k.startsWith(p));
     }
     missedBy(agent) {
-      if (!this.missed) {
-        this.missed = new Map();
-        for (const e of this.all) {
-          if (e.kind !== "agent.perceived" || !e.data || !Array.isArray(e.data.missed)) continue;
-          if (!this.missed.has(e.agent)) this.missed.set(e.agent, new Set());
-          for (const s of e.data.missed) this.missed.get(e.agent).add(s);
-        }
-      }
       return this.missed.get(agent) || new Set();
     }
     select(q) {
@@ -118,14 +111,46 @@
       beliefs.sort((a, b) => b.seq - a.seq);
       return { agent, updates: rows.length, held: beliefs.length, beliefs: beliefs.slice(0, 200) };
     }
-    async memory(agent, upto) {
-      let rows = this.select({ kind: "memory.written", agent, seq1: upto });
+    /** The row the server answers "at upto" from: the last event (in log order) with seq <= upto; -1: none. */
+    rowAtOrBefore(upto) {
+      const all = this.all;
+      if (upto === undefined || upto === null || upto === "") return all.length - 1;
+      const seq = Number(upto);
+      if (this.data.seq_is_row) return Math.max(-1, Math.min(Math.floor(seq), all.length - 1));
+      for (let i = all.length - 1; i >= 0; i--) if (all[i].seq <= seq) return i;
+      return -1;
+    }
+    /** The log's view of an agent's memory (when a rebuild fails): its memory.written, else what it perceived. */
+    memoryFromLog(agent, seq1, note) {
+      let rows = this.select({ kind: "memory.written", agent, seq1 });
       let source = "memory.written";
       if (!rows.length) {
-        rows = this.select({ perceived: agent, seq1: upto });
+        rows = this.select({ perceived: agent, seq1 });
         source = "perceived";
       }
-      return { source, note: null, total: rows.length, events: rows.slice(-200).reverse() };
+      return { source, note, total: rows.length, events: rows.slice(-200).reverse() };
+    }
+    /** The memory answer the server gives, looked up in what the export computed (see memory_view.py). */
+    async memory(agent, upto) {
+      const row = this.rowAtOrBefore(upto);
+      const mem = this.data.memory || { records: [], agents: {} };
+      const tl = mem.agents[agent];
+      if (row < 0) return this.memoryFromLog(agent, -1, null);
+      if (!tl) return this.memoryFromLog(agent, this.all[row].seq, "not an agent of this run");
+      if (tl.rows) {
+        const a = tl.rows[row];
+        if (a.items) return { source: a.source, note: a.note, total: a.total, items: a.items };
+        const bySeq = new Map(this.all.map((e) => [e.seq, e]));
+        return { source: a.source, note: a.note, total: a.total, events: a.seqs.map((s) => bySeq.get(s)) };
+      }
+      const at = this.all[row].seq;
+      const within = (from, until) => from <= at && (until === null || at < until);
+      const span = tl.spans.find((s) => within(s[0], s[1]));
+      if (span) return this.memoryFromLog(agent, at, span[2]);
+      const held = tl.versions.filter((v) => within(v[1], v[2]));
+      const items = held.slice(-200).reverse().map(([rec, , , importance, lastAccess]) =>
+        Object.assign({}, mem.records[rec], { importance, last_access: lastAccess }));
+      return { source: "rebuild_memory", note: null, total: held.length, items };
     }
   }
 

@@ -38,6 +38,8 @@
     constructor(api) {
       this.api = tracked(api);
       this.cursor = null;
+      this.moves = 0; // cursor moves asked for so far
+      this.target = undefined; // the seq the latest move asked for
       this.agent = null;
       this.selectedEvent = null;
       this.panel = null;
@@ -156,11 +158,14 @@
       }
     }
 
-    /** Move the cursor to the event with this seq (or the last one before it). */
+    /** Move the cursor to the event with this seq (or the last one before it). Moves overlap (a click
+     * while the scrubber's move is still loading): the one asked for last wins, whatever answers last. */
     async setCursor(seq) {
+      const move = ++this.moves;
+      this.target = seq;
       const res = await this.api.events({ seq1: seq, order: "desc", limit: 1 });
       const ev = res.events[0] || (await this.api.events({ limit: 1 })).events[0];
-      if (!ev) return;
+      if (!ev || move !== this.moves) return;
       this.cursor = { seq: ev.seq, t: ev.t };
       history.replaceState(null, "", "#" + new URLSearchParams(
         Object.assign({ seq: String(ev.seq) }, this.agent ? { agent: this.agent } : {})).toString());
@@ -168,7 +173,9 @@
     }
 
     async seekTime(t) {
+      const move = ++this.moves;
       const res = await this.api.events({ t1: t, order: "desc", limit: 1 });
+      if (move !== this.moves) return;
       const ev = res.events[0];
       await this.setCursor(ev ? ev.seq : 0);
     }
@@ -193,6 +200,7 @@
         this.renderPanel(),
       ];
       const results = await Promise.allSettled(jobs);
+      if (c !== this.cursor) return; // a later move has drawn (or is drawing) over this one
       const failed = results.find((r) => r.status === "rejected");
       this.status(failed ? String(failed.reason && failed.reason.message ? failed.reason.message : failed.reason) : "", !!failed);
       document.body.dataset.cursor = String(c.seq);
@@ -222,7 +230,8 @@
     async selectAgent(id, quiet) {
       this.agent = id;
       await this.agents.select(id);
-      if (!quiet && this.cursor) await this.setCursor(this.cursor.seq);
+      // Redraw at the cursor asked for last (a move may have started since the click), not a stale one.
+      if (!quiet && this.cursor) await this.setCursor(this.target !== undefined ? this.target : this.cursor.seq);
     }
 
     async showCauses(ev) {

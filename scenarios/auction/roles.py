@@ -1,13 +1,16 @@
-"""Bidders: the typed ``bidder`` role of a persona, role sampling, and private valuations."""
+"""The typed ``bidder`` role of a persona, and how a generated persona gets one."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from simworld.agents.persona import Persona
-from simworld.scenarios.auction.items import LOCATIONS, House
+from simworld.agents.population import PersonaDraws
+from simworld.scenarios.auction.items import LOCATIONS
+from simworld.scenarios.auction.policies import policies
 
 
 class Preferences(BaseModel):
@@ -34,10 +37,34 @@ class BidderRole(BaseModel):
     strategy: str | None = Field(default=None, description="a policy name; overrides the config's strategy")
     brain: Literal["rule", "llm", "local"] | None = Field(default=None, description="overrides the config's brain")
 
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, v: str | None) -> str | None:
+        if v is not None and v not in policies:
+            raise ValueError(f"unknown strategy {v!r} (known: {', '.join(policies.names())})")
+        return v
 
-def sample_bidder_role(persona: Persona, draws: dict[str, float], rng: np.random.Generator) -> dict[str, Any]:
+
+class BudgetSpec(BaseModel):
+    """Budget log-normal around ``median``, its log correlated with log income by ``correlation``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    median: float = Field(default=450_000.0, gt=0.0)
+    sigma: float = Field(default=0.35, ge=0.0)
+    correlation: float = Field(default=0.7, ge=-1.0, le=1.0)
+
+    def sample(self, draws: PersonaDraws) -> float:
+        """The budget of a generated persona, from the normal behind its income and an independent one."""
+        rho = self.correlation
+        z = rho * draws.income_z + math.sqrt(1.0 - rho * rho) * draws.independent_z
+        return float(self.median * np.exp(self.sigma * z))
+
+
+def sample_bidder_role(
+    persona: Persona, draws: PersonaDraws, rng: np.random.Generator, budget: BudgetSpec | None = None
+) -> dict[str, dict[str, Any]]:
     """A bidder role that follows the persona: risk attitude from extraversion, openness and neuroticism;
-    families (by age) weigh schools; a budget correlated with income (drawn by the population generator)."""
+    families (by age) weigh schools; a budget correlated with income (``budget``, default BudgetSpec())."""
     b5 = persona.big_five
     age = persona.demographics.age or 40
     risk = np.clip(0.8 * (b5.extraversion - 0.5) + 0.6 * (b5.openness - 0.5) - 0.8 * (b5.neuroticism - 0.5)
@@ -52,24 +79,9 @@ def sample_bidder_role(persona: Persona, draws: dict[str, float], rng: np.random
         school=float(np.clip((0.8 if 28 <= age <= 50 else 0.3) + rng.normal(0, 0.15), 0, 1)),
     )
     role = BidderRole(
-        budget=round(draws["budget"], 2),
+        budget=round((budget or BudgetSpec()).sample(draws), 2),
         risk_attitude=round(float(risk), 3),
         overestimate=round(float(over), 3),
         preferences=prefs,
     )
     return {"bidder": role.model_dump(mode="json")}
-
-
-def persona_value(house: House, role: BidderRole, noise: float) -> float:
-    """A bidder's private value of a house: market value x preference fit x (1 + overestimate) x noise."""
-    p = role.preferences
-    dev_size = float(np.clip((house.size_sqm - 120.0) / 120.0, -1.0, 1.0))
-    dev_loc = (1.0 if house.location == p.location else -0.5) if p.location else 0.0
-    dev_cond = 2.0 * (house.condition - 0.5)
-    dev_school = (house.school_rating - 5.5) / 4.5
-    weights = p.size + p.location_weight + p.condition + p.school
-    fit = 1.0 + 0.25 * (
-        p.size * dev_size + p.location_weight * dev_loc + p.condition * dev_cond + p.school * dev_school
-    ) / max(1.0, weights)
-    market = house.true_value if house.true_value is not None else house.starting_price / 0.82
-    return float(market * fit * (1.0 + role.overestimate) * np.exp(noise))

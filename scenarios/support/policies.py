@@ -1,50 +1,31 @@
-"""The eight ESConv support strategies, their templates, and the supporters' rule policies.
+"""What supporters and seekers may do (the typed actions of each decision), and their rule policies.
 
-``staged`` follows the ESConv framework: explore (Question, Restatement or Paraphrasing) until the problem is
-known, comfort (Reflection of Feelings, Affirmation and Reassurance, Self-disclosure), then suggest
-(Providing Suggestions, Information), with the supporter's persona tilting the choice within each stage.
-``random`` picks any strategy uniformly: the baseline.
+Supporters: ``staged`` follows the ESConv framework: explore (Question, Restatement or Paraphrasing) until
+the problem is known, comfort (Reflection of Feelings, Affirmation and Reassurance, Self-disclosure), then
+suggest (Providing Suggestions, Information), with the supporter's persona tilting the choice within each
+stage; ``random`` picks any strategy uniformly (the baseline). Both keep beliefs about the seeker from what
+is disclosed and how they sound. Seekers: ``persona`` says how it feels, ends and rates the talk.
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Any, Literal
-
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+from simworld.agents.beliefs import Beliefs
 from simworld.agents.brains import PolicyRegistry
 from simworld.agents.persona import Persona
+from simworld.memory import Memory
+from simworld.scenarios.support.dynamics import INTENSITY_CUES, patience
+from simworld.scenarios.support.esconv import STRATEGIES, Strategy
 
 from simworld.decisions import DecisionRequest
+from simworld.events import WorldEvent
 
-STRATEGIES = (
-    "Question", "Restatement or Paraphrasing", "Reflection of Feelings", "Self-disclosure",
-    "Affirmation and Reassurance", "Providing Suggestions", "Information", "Others",
-)
-Strategy = Literal[
-    "Question", "Restatement or Paraphrasing", "Reflection of Feelings", "Self-disclosure",
-    "Affirmation and Reassurance", "Providing Suggestions", "Information", "Others",
-]
-STAGES = {"explore": STRATEGIES[:2], "comfort": STRATEGIES[2:5], "suggest": STRATEGIES[5:7]}
-RESPOND = "support.respond"
+#: The decisions: a supporter's reply, a seeker's turn, the seeker's closing rating.
+RESPOND, SEEK, FEEDBACK = "support.respond", "support.seek", "support.feedback"
 
-_ALIASES = {"".join(ch for ch in s.lower() if ch.isalpha()): s for s in STRATEGIES}
-_ALIASES.update({"restatement": STRATEGIES[1], "paraphrasing": STRATEGIES[1], "reflection": STRATEGIES[2],
-                 "selfdisclosure": STRATEGIES[3], "affirmation": STRATEGIES[4], "reassurance": STRATEGIES[4],
-                 "suggestion": STRATEGIES[5], "suggestions": STRATEGIES[5], "providingsuggestion": STRATEGIES[5],
-                 "other": "Others"})
-
-
-def canonical_strategy(name: str | None, where: str = "") -> str:
-    """The ESConv strategy a label means (case, spacing and punctuation ignored; a few common variants);
-    an unknown label becomes ``Others`` with a warning."""
-    key = "".join(ch for ch in str(name or "").lower() if ch.isalpha())
-    found = _ALIASES.get(key)
-    if found is None:
-        warnings.warn(f"{where}unknown strategy {name!r}, counted as Others", stacklevel=2)
-        return "Others"
-    return found
+STAGES: dict[str, tuple[Strategy, ...]] = {"explore": STRATEGIES[:2], "comfort": STRATEGIES[2:5],
+                                           "suggest": STRATEGIES[5:7]}
 
 
 class SupportTurn(BaseModel):
@@ -53,6 +34,23 @@ class SupportTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     strategy: Strategy
     text: str = Field(default="", max_length=2000)
+    rationale: str = ""
+
+
+class SeekerTurn(BaseModel):
+    """The seeker's turn: what it says, and whether it ends the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(default="", max_length=2000)
+    end: bool = False
+    rationale: str = ""
+
+
+class Feedback(BaseModel):
+    """How helpful the conversation was, 1 (not at all) to 5 (very)."""
+
+    model_config = ConfigDict(extra="forbid")
+    score: int = Field(ge=1, le=5)
     rationale: str = ""
 
 
@@ -76,6 +74,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 
 
 def template_text(strategy: str, topic: str | None, emotion: str | None, rng: np.random.Generator) -> str:
+    """Words for ``strategy`` about ``topic`` and ``emotion`` (generic words where they are not known)."""
     options = TEMPLATES[strategy]
     return options[int(rng.integers(len(options)))].format(topic=topic or "this", emotion=emotion or "upset")
 
@@ -88,19 +87,17 @@ def stage_of(turn: int, knows_problem: bool, explore_turns: int, comfort_turns: 
     return "comfort" if turn < explore_turns + comfort_turns else "suggest"
 
 
-policies = PolicyRegistry("support")
-
-
 class Staged:
     """Explore -> comfort -> suggest, and beliefs about the seeker from what is disclosed and how they
     sound (the intensity words of their messages)."""
 
-    def __call__(self, persona: Persona, obs: DecisionRequest, memories: Any, beliefs: Any,
+    def __call__(self, persona: Persona, obs: DecisionRequest, memories: Memory, beliefs: Beliefs,
                  rng: np.random.Generator) -> SupportTurn:
         c = obs.context
         seeker = c["seeker"]
         topic = beliefs.get(seeker, "problem_type")
         emotion = beliefs.get(seeker, "emotion_type")
+        strategy: Strategy
         if c["turn"] == 0:
             strategy = "Question"
         else:
@@ -116,35 +113,47 @@ class Staged:
                 strategy = "Others"
         return SupportTurn(strategy=strategy, text=template_text(strategy, topic, emotion, rng))
 
-    def observe(self, persona: Persona, event: Any, beliefs: Any, rng: np.random.Generator) -> None:
+    def observe(self, persona: Persona, event: WorldEvent, beliefs: Beliefs, rng: np.random.Generator) -> None:
+        """What the seeker tells is believed firmly; how bad it sounds (its intensity word) less so."""
+        d = event.data
         if event.kind == "support.disclosed":
-            d = event.data
             beliefs.update(d["seeker"], d["part"], d["value"], 0.9, causes=(event.seq,))
-        elif event.kind == "message.sent" and event.data.get("cue") is not None and event.data["sender"] != persona.id:
-            d = event.data
+        elif event.kind == "message.sent" and d.get("cue") is not None and d["sender"] != persona.id:
             level = INTENSITY_CUES.index(d["cue"]) + 1
             beliefs.update(d["sender"], "intensity", level, 0.6, causes=(event.seq,))
 
 
-def random_policy(persona: Persona, obs: DecisionRequest, memories: Any, beliefs: Any,
-                  rng: np.random.Generator) -> SupportTurn:
-    """Any strategy, uniformly (the baseline)."""
-    strategy = STRATEGIES[int(rng.integers(len(STRATEGIES)))]
-    seeker = obs.context["seeker"]
-    return SupportTurn(strategy=strategy, text=template_text(strategy, beliefs.get(seeker, "problem_type"),
-                                                             beliefs.get(seeker, "emotion_type"), rng))
-
-
 class RandomPolicy(Staged):
-    """Random strategies, but the same belief tracking as ``staged``."""
+    """Any strategy, uniformly (the baseline), with the same belief tracking as ``staged``."""
 
-    def __call__(self, persona: Persona, obs: DecisionRequest, memories: Any, beliefs: Any,
+    def __call__(self, persona: Persona, obs: DecisionRequest, memories: Memory, beliefs: Beliefs,
                  rng: np.random.Generator) -> SupportTurn:
-        return random_policy(persona, obs, memories, beliefs, rng)
+        strategy = STRATEGIES[int(rng.integers(len(STRATEGIES)))]
+        seeker = obs.context["seeker"]
+        return SupportTurn(strategy=strategy, text=template_text(strategy, beliefs.get(seeker, "problem_type"),
+                                                                 beliefs.get(seeker, "emotion_type"), rng))
 
 
+def seeker_policy(persona: Persona, obs: DecisionRequest, memories: Memory, beliefs: Beliefs,
+                  rng: np.random.Generator) -> SeekerTurn | Feedback:
+    """Rule seeker: says how it feels, ends when relieved or out of patience, rates the help it got."""
+    c = obs.context
+    if obs.decision == FEEDBACK:
+        gain = c["initial_intensity"] - c["intensity"]
+        score = int(np.clip(round(2.5 + 0.9 * gain + 1.5 * c["trust"] + rng.normal(0, 0.3)), 1, 5))
+        return Feedback(score=score)
+    if c["intensity"] <= c["resolved_at"] - 0.5:
+        return SeekerTurn(text="I feel much better now, thank you so much.", end=True)
+    if c["turn"] >= patience(persona.big_five) and c["intensity"] >= c["initial_intensity"] - 0.25:
+        return SeekerTurn(text="I don't think this is helping. I'll go now.", end=True)
+    return SeekerTurn(text=f"I feel {c['cue']} {c['feeling']}.")
+
+
+#: Supporters' rule policies (the config's ``policy``, or a persona's ``roles.supporter.policy``).
+policies = PolicyRegistry("support")
 policies.register("staged", Staged)
 policies.register("random", RandomPolicy)
 
-#: How a seeker says how bad it is (intensity 1..5); the supporter reads the level back from the word.
-INTENSITY_CUES = ("a little", "somewhat", "quite", "very", "unbearably")
+#: Seekers' rule policy.
+seeker_policies = PolicyRegistry("seeker")
+seeker_policies.register("persona", seeker_policy)

@@ -1,23 +1,30 @@
 """What a viewer decides (pydantic actions) and the rule policy that decides it.
 
-Three decisions: ``recsys.page`` (which noticed items to watch, their ratings, stay or leave),
+Three decisions: ``recommender.page`` (which noticed items to watch, their ratings, stay or leave),
 ``fidelity.watch`` (watch or not, for each candidate of the taste-discrimination protocol) and
-``fidelity.rate`` (a 1-5 rating for each item). Model brains answer the same action models.
+``fidelity.rate`` (a 1-5 rating for each item). Model brains answer the same action models. The item
+indices a rule policy scores come in ``policy_hints["items"]`` (a model brain sees the items' public
+fields in the context instead).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
+from simworld.agents import Beliefs, Persona
+from simworld.memory import Memory
 from simworld.scenarios.recommender.catalogue import Catalogue
-from simworld.scenarios.recommender.users import Viewer
+from simworld.scenarios.recommender.events import Watched
+from simworld.scenarios.recommender.roles import Viewer
 
 from simworld.decisions import DecisionRequest
 
-Rating = int
+#: The decisions a viewer makes.
+PAGE, WATCH, RATE = "recommender.page", "fidelity.watch", "fidelity.rate"
+_WATCHED = Watched.kind
 
 
 class PageChoice(BaseModel):
@@ -41,10 +48,6 @@ class ItemRatings(BaseModel):
     ratings: list[int]
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 class ViewerPolicy:
     """The rule viewer: interest from taste (+ novelty for the curious, - boredom from memory), watch
     with a logistic chance, rate by style, leave from fatigue, boredom or satisfaction."""
@@ -60,31 +63,32 @@ class ViewerPolicy:
         self._taste: list[float] = viewer.taste.tolist()
         self._crowd: list[float] = crowd_list if crowd_list is not None else crowd.tolist()  # share it across viewers
 
-    def __call__(self, persona: Any, observation: DecisionRequest, memories: Any, beliefs: Any,
+    def __call__(self, persona: Persona, observation: DecisionRequest, memories: Memory, beliefs: Beliefs,
                  rng: np.random.Generator) -> BaseModel:
         d = observation.decision
-        if d == "recsys.page":
-            return self.page(observation.context, memories, rng)
-        items = np.asarray(observation.context["_items"], dtype=np.int64)
+        if d == PAGE:
+            return self.page(observation, memories, rng)
+        items = np.asarray(observation.policy_hints["items"], dtype=np.int64)
         interest = self.viewer.interest(self.cat, items, self.factors)
-        if d == "fidelity.watch":
+        if d == WATCH:
             return WatchChoices(watch=(interest >= self.viewer.role.threshold).tolist())
-        if d == "fidelity.rate":
+        if d == RATE:
             return ItemRatings(ratings=self.rate(interest, items, rng).tolist())
         raise ValueError(f"the viewer policy cannot answer {d!r}")
 
     def rate(self, interest: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         expected = self.viewer.rating(interest, self.crowd[items])
-        return np.clip(np.rint(expected + rng.normal(0.0, 0.3, len(items))), 1, 5).astype(int)
+        ratings: np.ndarray = np.clip(np.rint(expected + rng.normal(0.0, 0.3, len(items))), 1, 5).astype(int)
+        return ratings
 
-    def boredom(self, memories: Any) -> dict[int, float]:
+    def boredom(self, memories: Memory) -> dict[int, float]:
         """Genre weights of what the viewer watched lately (from its memory): repetition bores."""
         weights: dict[int, float] = {}
         n = 0
         index, gw = self.cat.index, self.cat.genre_weights
         for obs in memories.recent(24):
-            if getattr(obs, "kind", None) == "recsys.watched":
-                i = index.get(obs.data.get("item"))
+            if obs.kind == _WATCHED:
+                i = index.get(obs.data["item"])
                 if i is not None:
                     n += 1
                     for g, w in gw[i]:
@@ -95,16 +99,18 @@ class ViewerPolicy:
         """Viewer.interest for a handful of items, on Python floats (numpy when there is a latent part)."""
         v = self.viewer
         if v.latent is not None and self.factors is not None:
-            return v.interest(self.cat, np.asarray(idx, dtype=np.int64), self.factors).tolist()
+            scores: list[float] = v.interest(self.cat, np.asarray(idx, dtype=np.int64), self.factors).tolist()
+            return scores
         taste, role, cat = self._taste, v.role, self.cat
         qw, pull = role.quality_weight, 0.3 * role.conformity
         return [sum(taste[g] * w for g, w in cat.genre_weights[i]) + qw * cat.quality_list[i]
                 + pull * cat.popularity_z_list[i] for i in idx]
 
-    def page(self, ctx: dict[str, Any], memories: Any, rng: np.random.Generator) -> PageChoice:
+    def page(self, request: DecisionRequest, memories: Memory, rng: np.random.Generator) -> PageChoice:
         """Pages hold a handful of items, so this works on Python floats."""
         role = self.viewer.role
-        idx = ctx["_items"]
+        ctx = request.context
+        idx: list[int] = request.policy_hints["items"]
         page, watched_before = int(ctx["page"]), int(ctx["watched_in_session"])
         watch: list[str] = []
         ratings: list[int] = []

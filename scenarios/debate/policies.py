@@ -1,25 +1,23 @@
-"""Argument moves: the typed actions of debaters and audience, their persona-dependent strength and
-reception, the text templates of rule brains, and the rule policies.
-
-The same move lands differently on different listeners (after the persona knowledge-aligned work on online
-debate): evidence persuades open and conscientious listeners, appeals persuade agreeable and anxious ones,
-rebuttals persuade the disagreeable, and a concession earns the speaker credibility with the other side.
-"""
+"""What debaters and the audience may do (the typed actions of each decision), the text templates of
+rule brains, and the rule policy, registered as ``persona``."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+from simworld.agents.beliefs import Beliefs
 from simworld.agents.brains import PolicyRegistry
-from simworld.agents.persona import BigFive, Persona
+from simworld.agents.persona import Persona
+from simworld.memory import Memory
 
 from simworld.decisions import DecisionRequest
 
-MOVES = ("claim", "evidence", "rebuttal", "concession", "appeal")
 Move = Literal["claim", "evidence", "rebuttal", "concession", "appeal"]
+MOVES: tuple[Move, ...] = ("claim", "evidence", "rebuttal", "concession", "appeal")
 
+#: The decisions of a debate: a debater's turn, a private word at the break, the audience's closing vote.
 ARGUE, PRIVATE, VOTE = "debate.argue", "debate.private", "debate.vote"
 
 
@@ -49,43 +47,6 @@ class Vote(BaseModel):
     rationale: str = ""
 
 
-def move_strength(move: str, b5: BigFive) -> float:
-    """How well this speaker delivers this move, in [0.2, 1]."""
-    base = {
-        "claim": 0.45 + 0.2 * b5.extraversion,
-        "evidence": 0.3 + 0.35 * b5.conscientiousness + 0.25 * b5.openness,
-        "rebuttal": 0.35 + 0.3 * b5.extraversion + 0.2 * (1.0 - b5.agreeableness),
-        "concession": 0.3 + 0.4 * b5.agreeableness,
-        "appeal": 0.3 + 0.3 * b5.extraversion + 0.2 * b5.agreeableness,
-    }[move]
-    return float(min(1.0, max(0.2, base)))
-
-
-def receptivity(move: str, b5: BigFive) -> float:
-    """How much this listener is moved by this kind of move, in [0.1, 1.5]."""
-    r = {
-        "claim": 0.5 + 0.3 * b5.agreeableness,
-        "evidence": 0.3 + 0.6 * b5.openness + 0.4 * b5.conscientiousness,
-        "rebuttal": 0.4 + 0.6 * (1.0 - b5.agreeableness),
-        "concession": 0.3 + 0.6 * b5.agreeableness,
-        "appeal": 0.3 + 0.5 * b5.neuroticism + 0.4 * b5.agreeableness - 0.3 * b5.conscientiousness,
-    }[move]
-    return float(min(1.5, max(0.1, r)))
-
-
-def argument_shift(move: str, strength: float, listener: BigFive, opinion: float, side: float, rate: float) -> float:
-    """The change of a listener's opinion after hearing a move from a speaker on ``side`` (+1 or -1).
-
-    The listener is pulled towards the speaker's side by ``rate x strength x receptivity``, discounted by
-    how far the listener stands from that side (confirmation bias). A concession pulls only half as hard.
-    """
-    pull = rate * strength * receptivity(move, listener) * (1.0 - 0.5 * abs(side - opinion) / 2.0)
-    if move == "concession":
-        pull *= 0.5
-    target = side
-    return float(np.clip(opinion + pull * (target - opinion), -1.0, 1.0) - opinion)
-
-
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "claim": ("I firmly believe that {prop} is {stance}.", "Let me be clear: {prop}? My answer is {stance}."),
     "evidence": ("The data from comparable cases supports my view: {prop} is {stance}.",
@@ -100,23 +61,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 
 
 def template_text(move: str, proposition: str, side: float, rng: np.random.Generator) -> str:
+    """Words for ``move`` on ``proposition`` from the side ``side`` (+1 for, -1 against)."""
     options = TEMPLATES[move]
     stance = "right" if side > 0 else "wrong"
     return options[int(rng.integers(len(options)))].format(prop=proposition.rstrip("."), stance=stance)
 
 
-policies = PolicyRegistry("debate")
-
-
-@policies.register("persona")
-def persona_policy(persona: Persona, obs: DecisionRequest, memories: Any, beliefs: Any,
-                   rng: np.random.Generator) -> BaseModel:
+def persona_policy(persona: Persona, obs: DecisionRequest, memories: Memory, beliefs: Beliefs,
+                   rng: np.random.Generator) -> Argument | PrivateMessage | Vote:
     """Rule debater, listener and voter: choices weighted by the persona's traits."""
     c = obs.context
     b5 = persona.big_five
     if obs.decision == ARGUE:
         if c.get("turn", 0) == 0:
-            move = "claim"
+            move: Move = "claim"
         else:
             w = np.array([
                 0.3 + 0.4 * b5.extraversion,                                        # claim
@@ -128,7 +86,7 @@ def persona_policy(persona: Persona, obs: DecisionRequest, memories: Any, belief
             move = MOVES[int(rng.choice(len(MOVES), p=w / w.sum()))]
         return Argument(move=move, text=template_text(move, c["proposition"], c["side"], rng))
     if obs.decision == PRIVATE:
-        candidates = c.get("undecided", [])
+        candidates: list[str] = c.get("undecided", [])
         if not candidates or rng.random() > 0.2 + 0.6 * b5.extraversion:
             return PrivateMessage(to=None)
         to = candidates[int(rng.integers(len(candidates)))]
@@ -137,3 +95,7 @@ def persona_policy(persona: Persona, obs: DecisionRequest, memories: Any, belief
     opinion = float(c["opinion"])
     band = 0.05 + 0.15 * b5.neuroticism
     return Vote(vote="for" if opinion > band else "against" if opinion < -band else "undecided")
+
+
+policies = PolicyRegistry("debate")
+policies.register("persona", persona_policy)

@@ -1,8 +1,6 @@
-"""Simulated viewers: taste, Agent4Rec's social traits, patience, curiosity and a rating style.
-
-A viewer's persona carries a typed ``viewer`` role; :class:`Viewer` is its numpy form that the rule
-policy scores items with. Viewers come from a seeded generator (true tastes known) or are fitted from a
-real user's training ratings (a genre profile plus a PureSVD latent vector).
+"""Where viewers come from: a seeded generator (true tastes known, training histories drawn from them)
+or a fit to real users' training ratings (a genre profile plus a PureSVD latent vector, Agent4Rec's social
+traits and a rating style). :class:`Population` is what a run's viewers are built from.
 """
 
 from __future__ import annotations
@@ -10,55 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
-
-
-class ViewerRole(BaseModel):
-    """``persona.roles.viewer``: everything the rule policy knows about this viewer."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    taste: list[float] = Field(default_factory=lambda: [0.0] * len(GENRES), description="affinity per genre")
-    latent: list[float] | None = Field(default=None, description="taste in the item-factor space (fitted)")
-    quality_weight: float = Field(default=0.4, description="how much an item's quality counts")
-    threshold: float = Field(default=0.5, description="interest above which the viewer tends to watch")
-    activity: float = Field(default=0.5, gt=0.0, description="sessions per simulated day")
-    diversity: float = Field(default=0.5, ge=0.0, le=1.0, description="share of genres the viewer explores")
-    conformity: float = Field(default=0.5, ge=0.0, le=1.0, description="follows popularity and the crowd's ratings")
-    patience: float = Field(default=0.5, ge=0.0, le=1.0, description="tolerance for long, unrewarding sessions")
-    curiosity: float = Field(default=0.3, ge=0.0, le=1.0, description="appetite for genres not watched lately")
-    rating_mean: float = Field(default=3.6, ge=1.0, le=5.0)
-    rating_spread: float = Field(default=0.9, ge=0.0, le=3.0)
-
-
-@dataclass(slots=True)
-class Viewer:
-    """A viewer role as arrays, plus the catalogue columns needed to score items quickly."""
-
-    taste: np.ndarray
-    latent: np.ndarray | None
-    role: ViewerRole
-
-    def interest(self, cat: Catalogue, items: np.ndarray, item_factors: np.ndarray | None = None) -> np.ndarray:
-        """Interest in ``items`` (indices): genre affinity + quality + the crowd's pull (+ latent match)."""
-        r = self.role
-        score = cat.genre_unit[items] @ self.taste + r.quality_weight * cat.quality[items]
-        score += 0.3 * r.conformity * cat.popularity_z[items]
-        if self.latent is not None and item_factors is not None:
-            score += item_factors[items] @ self.latent
-        return score
-
-    def rating(self, interest: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-        """Expected ratings (before noise): the viewer's mean, tilted by interest and by the crowd's rating."""
-        r = self.role
-        tilt = np.tanh(interest - r.threshold) * r.rating_spread
-        return r.rating_mean + tilt + 0.5 * r.conformity * crowd
-
-
-def viewer_of(role: ViewerRole) -> Viewer:
-    latent = None if role.latent is None else np.asarray(role.latent, dtype=np.float64)
-    return Viewer(np.asarray(role.taste, dtype=np.float64), latent, role)
+from simworld.scenarios.recommender.roles import Viewer, ViewerRole, viewer_of
 
 
 def synthetic_roles(n: int, cat: Catalogue, rng: np.random.Generator, chunk: int = 4096) -> list[ViewerRole]:
@@ -92,8 +43,9 @@ def synthetic_roles(n: int, cat: Catalogue, rng: np.random.Generator, chunk: int
 
 def _interest_matrix(cat: Catalogue, taste: np.ndarray, cols: dict[str, np.ndarray], lo: int, hi: int) -> np.ndarray:
     """Viewer.interest for rows lo:hi of a population, against the whole catalogue."""
-    return (taste @ cat.genre_unit.T + cols["quality_weight"][lo:hi, None] * cat.quality[None, :]
-            + 0.3 * cols["conformity"][lo:hi, None] * cat.popularity_z[None, :])
+    interest: np.ndarray = (taste @ cat.genre_unit.T + cols["quality_weight"][lo:hi, None] * cat.quality[None, :]
+                            + 0.3 * cols["conformity"][lo:hi, None] * cat.popularity_z[None, :])
+    return interest
 
 
 def synthetic_ratings(cat: Catalogue, roles: list[ViewerRole], rng: np.random.Generator,
@@ -213,3 +165,26 @@ def fit_roles(train: Ratings, cat: Catalogue, rank: int = 16, seed: int = 0) -> 
         role.threshold = float(np.quantile(scores[its], 0.2)) if len(its) else float(np.quantile(scores, 0.9))
         roles.append(role)
     return roles, FittedSpace(q, item_mean, mu)
+
+
+@dataclass
+class Population:
+    """A run's viewers and what they meet: the catalogue, the training ratings, one role per user (in
+    ``user_ids`` order) with its numpy form, the item factors (fitted viewers only) and the crowd's pull
+    per item (what a conforming viewer's ratings lean towards)."""
+
+    catalogue: Catalogue
+    train: Ratings
+    roles: list[ViewerRole]
+    item_factors: np.ndarray | None
+    crowd: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.user_ids: list[str] = self.train.user_ids
+        self.viewers: list[Viewer] = [viewer_of(r) for r in self.roles]
+        self.index: dict[str, int] = {u: k for k, u in enumerate(self.user_ids)}
+
+    def true_interest(self, user_id: str) -> np.ndarray:
+        """The viewer's interest in every item (ground truth; only the oracle recommender reads it)."""
+        return self.viewers[self.index[user_id]].interest(self.catalogue, np.arange(len(self.catalogue)),
+                                                          self.item_factors)

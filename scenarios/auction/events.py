@@ -1,0 +1,133 @@
+"""The payload of every event kind the auction logs (``simworld schema auction.sold`` shows one).
+
+Prices, bids and values are in the lots' currency; ``item`` is a house id. Every lot is announced by
+``auction.opened``; bidding then follows the format (asks, a clock, or sealed bids) and ends in
+``auction.sold`` or ``auction.unsold``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simworld.events import Payload
+
+Format = Literal["english", "first_price", "second_price", "dutch"]
+
+
+class Listing(BaseModel):
+    """A house as the catalogue shows it (its true value and reserve stay hidden)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    size_sqm: float
+    location: str
+    condition: float = Field(description="0 needs work, 1 as new")
+    school_rating: float
+    starting_price: float = Field(description="this listing's starting price (lower when relisted at a discount)")
+
+
+class AuctionOpened(Payload):
+    """A lot opens: the house, the format and its rules."""
+
+    kind: ClassVar[str] = "auction.opened"
+    item: Listing
+    lot: int = Field(description="1-based position in the sale; a relisted house gets a new lot number")
+    relist: int = Field(description="how many times this house was listed before")
+    format: Format
+    increment: float = Field(description="minimum raise (English) or clock step (Dutch)")
+    reserve: float = Field(description="lowest price the seller accepts (0: none)")
+    n_bidders: int
+
+
+class AuctionValuations(Payload):
+    """Every bidder's private value of a lot: ground truth for analysis, perceived by no one."""
+
+    kind: ClassVar[str] = "auction.valuations"
+    item: str
+    values: dict[str, float] = Field(description="bidder id -> private value")
+
+
+class AuctionAsk(Payload):
+    """English: the auctioneer asks for a bid at ``ask``."""
+
+    kind: ClassVar[str] = "auction.ask"
+    item: str
+    ask: float
+    leader: str | None = Field(description="the standing high bidder, if any")
+    price: float | None = Field(description="the standing high bid, if any")
+
+
+class AuctionClock(Payload):
+    """Dutch: the descending clock shows a new price."""
+
+    kind: ClassVar[str] = "auction.clock"
+    item: str
+    price: float
+
+
+class AuctionBid(Payload):
+    """A bid counts: the first one heard in an English round or at a Dutch clock price, or a sealed bid
+    (witnessed by its bidder alone)."""
+
+    kind: ClassVar[str] = "auction.bid"
+    item: str
+    bidder: str
+    amount: float
+    tied: int | None = Field(default=None, description="open and clock formats: how many bid at the same instant")
+
+
+class AuctionDropped(Payload):
+    """English: bidders who passed at ``price`` and are out of this lot."""
+
+    kind: ClassVar[str] = "auction.dropped"
+    item: str
+    price: float
+    bidders: list[str]
+
+
+class AuctionRejected(Payload):
+    """A bid the auctioneer refused (told to its bidder only)."""
+
+    kind: ClassVar[str] = "auction.rejected"
+    item: str
+    bidder: str
+    amount: float
+    reason: str = Field(description="'over budget': more than the bidder has left to spend")
+
+
+class AuctionBidsRevealed(Payload):
+    """Sealed formats: every bid at or above the minimum, announced after the bidding window."""
+
+    kind: ClassVar[str] = "auction.bids_revealed"
+    item: str
+    bids: dict[str, float] = Field(description="bidder id -> amount, in the room's order")
+
+
+class AuctionSold(Payload):
+    """The hammer falls: who won the lot and at what price."""
+
+    kind: ClassVar[str] = "auction.sold"
+    item: str
+    lot: int
+    winner: str
+    price: float
+    winner_value: float = Field(description="the winner's private value (hidden from the witnesses)")
+    true_value: float | None = Field(description="the house's market value, if known")
+
+
+class AuctionUnsold(Payload):
+    """A lot closes without a sale."""
+
+    kind: ClassVar[str] = "auction.unsold"
+    item: str
+    lot: int
+    reason: Literal["no bids", "reserve not met"]
+    highest: float | None = Field(description="the best bid, when it was below the reserve")
+
+
+EVENTS: tuple[type[Payload], ...] = (
+    AuctionOpened, AuctionValuations, AuctionAsk, AuctionClock, AuctionBid, AuctionDropped, AuctionRejected,
+    AuctionBidsRevealed, AuctionSold, AuctionUnsold,
+)
