@@ -9,9 +9,28 @@ accumulated since the last reflection reaches 150 (importance is on the paper's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class TraitsLike(Protocol):
+    openness: float
+    extraversion: float
+    neuroticism: float
+
+
+class PersonaLike(Protocol):
+    """What memory reads of a persona (``simworld.agents.Persona``, or a persona read back from a log)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def big_five(self) -> TraitsLike: ...
+
+    @property
+    def roles(self) -> dict[str, Any]: ...
 
 
 class ScoringWeights(BaseModel):
@@ -108,9 +127,9 @@ class MemoryConfig(BaseModel):
     chroma_path: Path | None = Field(default=None, description="chroma folder (default: <run dir>/chroma)")
     candidates: int = Field(default=100, ge=1, description="chroma: candidates fetched per factor before scoring")
 
-    def for_persona(self, persona: Any) -> MemoryConfig:
+    def for_persona(self, persona: PersonaLike | None) -> MemoryConfig:
         """This config with the persona's ``roles.memory`` (a :class:`MemoryRole`) applied over it."""
-        raw = getattr(persona, "roles", {}).get("memory") if persona is not None else None
+        raw = persona.roles.get("memory") if persona is not None else None
         if not raw:
             return self
         role = MemoryRole.model_validate(raw)
@@ -151,7 +170,9 @@ class MemoryRole(BaseModel):
 _NO_ROLE = MemoryRole()
 
 
-def persona_memory_role(persona: Any) -> MemoryRole:
+
+
+def persona_memory_role(persona: PersonaLike | None) -> MemoryRole:
     """The persona's memory role (defaults when it has none)."""
-    raw = getattr(persona, "roles", {}).get("memory") if persona is not None else None
+    raw = persona.roles.get("memory") if persona is not None else None
     return MemoryRole.model_validate(raw) if raw else _NO_ROLE

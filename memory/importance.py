@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Protocol
 
-from simworld.memory.config import ImportanceConfig, persona_memory_role
+from simworld.memory.config import ImportanceConfig, PersonaLike, persona_memory_role
 
 _MAX = 10.0
 
@@ -81,12 +81,12 @@ class RuleImportance:
 
     __slots__ = ("_base", "_factor", "_open", "_scale", "_stats", "_surprise", "cfg", "owner", "table")
 
-    def __init__(self, cfg: ImportanceConfig, persona: Any = None, owner: str | None = None,
+    def __init__(self, cfg: ImportanceConfig, persona: PersonaLike | None = None, owner: str | None = None,
                  table: KindTable | None = None) -> None:
         self.cfg = cfg
-        self.owner = owner if owner is not None else getattr(persona, "id", None)
+        self.owner = owner if owner is not None else (persona.id if persona is not None else None)
         self.table = table if table is not None and table.cfg is cfg else KindTable(cfg)
-        b5 = getattr(persona, "big_five", None)
+        b5 = persona.big_five if persona is not None else None
         neuro = b5.neuroticism if b5 is not None else 0.5
         extra = b5.extraversion if b5 is not None else 0.5
         openness = b5.openness if b5 is not None else 0.5

@@ -60,11 +60,12 @@ def run_memory_config(log: RunLog, run_config: dict[str, Any] | None = None) -> 
 
 
 def perceived_event(e: dict[str, Any]) -> WorldEvent:
-    """The event as witnesses perceived it: keys listed under ``hidden`` were withheld."""
+    """The event as witnesses perceived it: keys listed under ``hidden`` were withheld, and the analysis
+    annotations (``hidden``, ``facts``, ``covert``) are never perceived."""
     data = e.get("data") or {}
-    hidden = data.get("hidden")
-    if hidden:
-        data = {k: v for k, v in data.items() if k != "hidden" and k not in hidden}
+    if "hidden" in data or "facts" in data or "covert" in data:
+        hidden = set(data.get("hidden") or ())
+        data = {k: v for k, v in data.items() if k not in ("hidden", "facts", "covert") and k not in hidden}
     return WorldEvent(e["seq"], float(e["t"]), e["kind"], e.get("agent"), data, tuple(e.get("causes") or ()))
 
 

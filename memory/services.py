@@ -77,7 +77,7 @@ class MemoryServices:
     def chroma_path(self) -> Path:
         if self.config.chroma_path is not None:
             return Path(self.config.chroma_path)
-        writer = getattr(self.world, "writer", None)
+        writer = self.world.writer if self.world is not None else None
         if writer is None:
             raise ValueError("memory.store is chroma but no chroma_path is set and the world has no run directory")
         return Path(writer.path) / "chroma"

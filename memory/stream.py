@@ -20,9 +20,17 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from simworld.memory.config import MemoryConfig
+from simworld.memory.config import MemoryConfig, PersonaLike
 from simworld.memory.importance import ImportanceScorer, RuleImportance
-from simworld.memory.records import MESSAGE, OBSERVATION, OTHER_PREFIX, WRITTEN_PREFIX, MemoryRecord, Written
+from simworld.memory.records import (
+    MESSAGE,
+    OBSERVATION,
+    OTHER_PREFIX,
+    WRITTEN_PREFIX,
+    MemoryRecord,
+    Retrieved,
+    Written,
+)
 from simworld.memory.reflection import Reflector, RuleReflector, Window
 from simworld.memory.retrieval import Retrieval
 from simworld.memory.services import MemoryServices
@@ -71,7 +79,7 @@ class MemoryStream(Retrieval):
     def __init__(
         self,
         config: MemoryConfig | None = None,
-        persona: Any = None,
+        persona: PersonaLike | None = None,
         owner: str | None = None,
         system: MemoryServices | None = None,
         store: VectorStore | None = None,
@@ -81,7 +89,7 @@ class MemoryStream(Retrieval):
         base = config or (system.config if system is not None else MemoryConfig())
         self.config = cfg = base.for_persona(persona)
         self.persona = persona
-        self.owner = owner if owner is not None else getattr(persona, "id", None)
+        self.owner = owner if owner is not None else (persona.id if persona is not None else None)
         self.system = system
         self.world: World | None = None
         if scorer is None:
@@ -246,7 +254,7 @@ class MemoryStream(Retrieval):
                        ) -> MemoryRecord:
         """Write a reflection a model brain made from ``evidence`` (memories, retrieved memories or observed
         events); its importance defaults to that of the most important evidence."""
-        ids = [getattr(getattr(e, "record", e), "id", None) or f"e{e.seq}" for e in evidence]
+        ids = [e.id if isinstance(e, (Retrieved, MemoryRecord)) else f"e{e.seq}" for e in evidence]
         if importance is None:
             index = self.index
             known = [self._imp[index[i]] for i in ids if i in index]

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from simworld.memory.batch import retrieve_batch
+from simworld.memory.config import PersonaLike
 from simworld.memory.records import Retrieved, Written
 from simworld.memory.services import MemoryServices
 from simworld.memory.simple import ListMemory
@@ -24,14 +25,14 @@ class MemorySystem(MemoryServices):
     >>> agent = Agent(persona, brain, memory=memory.stream(persona))
     """
 
-    def stream(self, persona: Any, owner: str | None = None) -> MemoryStream | ListMemory:
+    def stream(self, persona: PersonaLike | None, owner: str | None = None) -> MemoryStream | ListMemory:
         """A new agent memory as the config says (``kind: list`` gives the plain :class:`ListMemory`)."""
         if self.config.kind == "list":
             return ListMemory()
         try:
             return MemoryStream(self.config, persona=persona, owner=owner, system=self)
         except ValidationError as err:
-            who = getattr(persona, "id", "?")
+            who = persona.id if persona is not None else "?"
             raise from_validation(f"persona {who!r}", err, "roles.memory") from None
 
     # -- many agents at once --------------------------------------------------------------------

@@ -193,6 +193,15 @@ def replay_cmd(
     replay(run_dir, host=host, port=port, open_browser=not no_browser, export=export_file, panel=panel)
 
 
+def _add_tom() -> None:
+    from simworld.cli_tom import tom
+
+    cli.add_command(tom)
+
+
+_add_tom()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from simworld.runner import RunInterrupted
 

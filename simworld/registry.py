@@ -20,6 +20,7 @@ BUILTIN: dict[str, str] = {
     "recommender": "simworld.scenarios.recommender:RecommenderScenario",
     "debate": "simworld.scenarios.debate:DebateScenario",
     "support": "simworld.scenarios.support:SupportScenario",
+    "tom_rooms": "simworld.scenarios.tom_rooms:TomRoomsScenario",
 }
 
 ENTRY_POINT_GROUP = "simworld.scenarios"

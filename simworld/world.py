@@ -214,10 +214,12 @@ class World:
         witnesses: Sequence[str] | None = None,
         causes: Sequence[int] = (),
         agent: str | None = None,
+        covert: Sequence[str] = (),
         **labels: Any,
     ) -> int:
         """An utterance (``message.sent``): ``sender`` addresses ``audience``; ``witnesses`` (default: the
-        sender and the audience) hear it. ``labels`` are the scenario's typed tags (move, strategy, ...);
+        sender and the audience) hear it, ``covert`` ones unbeknown to the others. ``labels`` are the
+        scenario's typed tags (move, strategy, ...);
         ``agent`` is the acting agent (default: the sender when it is an agent of this world; a voice that
         is not an agent, such as a moderator, logs no actor)."""
         speaks_as_agent = sender in self.agents
@@ -228,7 +230,7 @@ class World:
         if agent is None and speaks_as_agent:
             agent = sender
         return self.emit("message.sent", {"sender": sender, "audience": list(audience), "text": text, **labels},
-                         witnesses=heard, agent=agent, causes=causes)
+                         witnesses=heard, agent=agent, causes=causes, covert=covert)
 
     # -- agents -------------------------------------------------------------------------------
     def add_agent(self, agent: AgentLike) -> AgentLike:
