@@ -8,6 +8,7 @@ import numpy as np
 from simworld.agents.beliefs import Beliefs
 from simworld.agents.perception import Attention, Perception
 from simworld.agents.persona import Persona
+from simworld.agents.persona_text import DescriptiveRenderer
 from simworld.memory import Memory, MemoryStream
 
 from simworld.decisions import Brain, DecisionRequest
@@ -41,7 +42,10 @@ class Agent:
         self.perception: Perception = perception if perception is not None else Attention(persona.attention)
         self.memory: Memory = memory if memory is not None else MemoryStream(persona=persona)
         self.beliefs = beliefs if beliefs is not None else Beliefs(self.id)
+        #: What a model brain is told about the persona (logged in agent.joined); rule brains are told nothing.
         self.persona_text = persona_text
+        if persona_text is None and brain.batched:
+            self.persona_text = DescriptiveRenderer().render(persona)
         self._world: World | None = None
         self._rng: np.random.Generator | None = None
         # An attention without a limit passes every event through: skip the call on the hot path.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field, field_validator
 from simworld.agents.brains import RuleBrain
+from simworld.agents.persona_text import PERSONA_PROMPTS, make_renderer
 from simworld.memory import MemoryConfig
 
 from simworld.config import check_shares
@@ -45,6 +47,11 @@ class BrainSettings(ScenarioConfig):
     model: ModelSpec = Field(default_factory=ModelSpec)
     theory_of_mind: bool = Field(default=False, description="model brains update beliefs about others first")
     memory: MemoryConfig = Field(default_factory=MemoryConfig, description="each agent's memory")
+    persona_prompt: str = Field(
+        default="descriptive",
+        description="what model brains are told about their persona: descriptive (traits in words), numeric "
+                    "(scores), none (name only), or a template file (str.format fields, e.g. {name} {traits})",
+    )
 
     @field_validator("brain")
     @classmethod
@@ -52,14 +59,20 @@ class BrainSettings(ScenarioConfig):
         return check_shares(v, BRAIN_KINDS, "brain")
 
 
-    def preflight(self, source: str) -> None:
-        super().preflight(source)
+    def preflight(self, source: str, base_dir: Path | None = None) -> None:
+        super().preflight(source, base_dir)
+        if self.persona_prompt not in PERSONA_PROMPTS:  # a template file: read and check it now
+            path = Path(self.persona_prompt).expanduser()
+            if not path.is_absolute() and base_dir is not None:
+                path = base_dir / path
+            make_renderer(str(path))
+            self.persona_prompt = str(path)  # the run uses (and logs) the file it checked
         uses_models = self.brain != "rule" or self.model.cache_path is not None
         if uses_models and self.model.cache != "off":
-            path = self.model.resolved_cache_path()
-            problem = cache_path_problem(path) if path is not None else None
+            cache = self.model.resolved_cache_path()
+            problem = cache_path_problem(cache) if cache is not None else None
             if problem:
-                raise BadInput(source, f"{path}: {problem}", "model.cache_path")
+                raise BadInput(source, f"{cache}: {problem}", "model.cache_path")
 
 
 class BrainFactory:

@@ -17,19 +17,23 @@ from simworld.agents.agent import Agent
 from simworld.agents.brain_config import BrainFactory, BrainSettings
 from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona, load_personas
+from simworld.agents.persona_text import make_renderer
 from simworld.memory import MemoryConfig, MemoryRole, MemorySystem
 
 from simworld.errors import BadInput
+from simworld.files import DataFile
 from simworld.world import World
 
 
-def read_personas(path: Path, roles: dict[str, type[BaseModel]], at_least: int | None = None,
+def read_personas(path: Path | DataFile, roles: dict[str, type[BaseModel]], at_least: int | None = None,
                   n_field: str = "n") -> list[Persona]:
-    """Personas from a file, every role in ``roles`` (and ``roles.memory``) validated; with ``at_least``
-    the file must hold that many (``n_field`` names the config key asking for them)."""
+    """Personas from a file (or a :class:`~simworld.files.DataFile` with a field map), every role in
+    ``roles`` (and ``roles.memory``) validated; with ``at_least`` the file must hold that many (``n_field``
+    names the config key asking for them)."""
     personas = load_personas(path, roles={**roles, "memory": MemoryRole})
     if at_least is not None and at_least > len(personas):
-        raise BadInput(str(path), f"holds {len(personas)} personas but {n_field} is {at_least}")
+        where = path.path if isinstance(path, DataFile) else path
+        raise BadInput(str(where), f"holds {len(personas)} personas but {n_field} is {at_least}")
     return personas
 
 
@@ -40,6 +44,7 @@ class Cast:
     def __init__(self, world: World, settings: BrainSettings, memory: MemoryConfig | None = None) -> None:
         self.world = world
         self.brains = BrainFactory(world, settings)
+        self.renderer = make_renderer(settings.persona_prompt)
         self.memory = MemorySystem(memory if memory is not None else settings.memory).bind(world)
 
     def kinds(self, n: int) -> list[str]:
@@ -49,7 +54,9 @@ class Cast:
     def add(self, persona: Persona, policy: Policy, policy_name: str, brain: str = "rule") -> Agent:
         """A new agent for ``persona`` deciding with ``brain`` (its rule policy is the fallback of a
         model brain), with a memory as the config says; it joins the world."""
-        agent = Agent(persona, self.brains.make(brain, policy, policy_name), memory=self.memory.stream(persona))
+        made = self.brains.make(brain, policy, policy_name)
+        text = self.renderer.render(persona) if made.batched else None  # what a model brain is told
+        agent = Agent(persona, made, memory=self.memory.stream(persona), persona_text=text)
         self.world.add_agent(agent)
         return agent
 

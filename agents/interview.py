@@ -29,6 +29,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from simworld.agents.brain_config import LOCAL_MODEL
 from simworld.agents.persona import Persona
+from simworld.agents.persona_text import DescriptiveRenderer
 from simworld.agents.prompts import PromptFormatter, extract_json, memory_line
 from simworld.memory import MemoryStream, rebuild_memory
 
@@ -141,7 +142,8 @@ class Interviewer:
         """The messages a model brain gets: the persona, what it remembers and believes at the probe's
         time, the question in the second person, and the choices."""
         who = probe.chain[0]
-        persona = Persona.model_validate(self.knowledge.personas[who])
+        logged = self.knowledge.persona_texts.get(who)  # what the agent was told in the run, if it was a model
+        persona_text = logged or DescriptiveRenderer().render(Persona.model_validate(self.knowledge.personas[who]))
         question = belief_question(probe.chain, probe.fact, self.knowledge, you=True)
         memory = self.memory(who, probe.t)
         found = memory.retrieve(question, k=self.config.memories, now=probe.t)
@@ -156,7 +158,7 @@ class Interviewer:
             parts.append("What you believe:\n" + "\n".join(f"- {b}" for b in beliefs))
         parts.append(f"Question: {question}\nChoices: {listed}\n"
                      'Answer with only a JSON object: {"answer": <one of the choices, exactly as written>}')
-        messages = [{"role": "system", "content": self.formatter.system(persona)},
+        messages = [{"role": "system", "content": self.formatter.system(persona_text)},
                     {"role": "user", "content": "\n\n".join(parts)}]
         return _Asked(probe, messages, choices)
 

@@ -13,10 +13,11 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Hashable
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simworld.agents.brains import BaseBrain, Observer, Policy
+from simworld.agents.persona_text import DescriptiveRenderer
 from simworld.agents.prompts import PromptFormatter, action_schema, extract_json, memory_line, public_context
 
 from simworld.decisions import DecisionRequest
@@ -53,71 +54,110 @@ async def recall(state: DecisionState) -> dict[str, Any]:
     return {"memories": memories, "beliefs": beliefs}
 
 
+class BeliefEstimate(BaseModel):
+    """One belief the theory-of-mind node forms about another agent."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    about: str = Field(description="the other agent's id")
+    key: str = Field(min_length=1, max_length=64, description="what the belief is about, e.g. budget")
+    value: float | int | str | bool | None = Field(description="the estimate")
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class BeliefEstimates(BaseModel):
+    """The theory-of-mind node's answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    beliefs: list[BeliefEstimate] = Field(default_factory=list, max_length=50)
+
+
+class Insights(BaseModel):
+    """The reflect node's answer: one to three conclusions."""
+
+    model_config = ConfigDict(extra="forbid")
+    insights: list[str] = Field(min_length=1, max_length=3)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def ask(brain: ModelBrain, agent: Any, messages: list[dict[str, str]], model: type[M], seed: int,
+              node: str) -> tuple[M | None, str | None]:
+    """One schema-validated answer: the call, and one repair round with the validation error. Returns
+    (the answer, None) or (None, why it failed)."""
+    schema = json.loads(action_schema(model))
+    error = "no answer"
+    for attempt in range(2):
+        try:
+            label = node if attempt == 0 else ("repair" if node == "deliberate" else f"{node}.repair")
+            response = await brain.gateway.call(ChatRequest(messages, schema, seed + attempt), agent.id, label)
+        except CacheMiss:
+            raise
+        except ModelError as err:
+            return None, f"model error: {err}"
+        try:
+            return model.model_validate(extract_json(response.text)), None
+        except (ValueError, ValidationError) as err:
+            error = _short(err)
+            messages = brain.formatter.repair(messages, response.text, error)
+    return None, f"invalid output after repair: {error}"
+
+
+def node_failed(brain: ModelBrain, agent: Any, node: str, reason: str, request: DecisionRequest) -> None:
+    """A model node other than the decision itself failed: logged (``model.failed``) and counted."""
+    agent.world.log("model.failed", {"node": node, "decision": request.decision, "reason": reason},
+                    agent=agent.id, causes=request.causes)
+    brain.gateway.count_node_failure(node)
+
+
 async def theory_of_mind(state: DecisionState) -> dict[str, Any]:
-    """Ask the model what the agent's memories say about the others; update beliefs (logged)."""
-    brain, agent = state["brain"], state["agent"]
+    """Ask the model what the agent's memories say about the others; update beliefs (logged). A failed
+    or invalid answer (after a repair round) is logged as ``model.failed`` and leaves beliefs as they were."""
+    brain, agent, request = state["brain"], state["agent"], state["request"]
     memories = state.get("memories", [])
     remembered = " ".join(memory_line(m) for m in memories)
     others = sorted(a for a in agent.world.agents if a != agent.id and a in remembered)
     if not others:
         return {}
-    messages = brain.formatter.theory_of_mind(agent.persona, memories, others)
-    try:
-        response = await brain.gateway.call(ChatRequest(messages, seed=state["seed"]), agent.id, "theory_of_mind")
-        found = extract_json(response.text).get("beliefs", [])
-    except CacheMiss:
-        raise
-    except (ModelError, ValueError, AttributeError):
-        return {}  # theory of mind is optional; a bad answer leaves beliefs as they were
-    for b in found if isinstance(found, list) else []:
-        if isinstance(b, dict) and b.get("about") in others and isinstance(b.get("key"), str):
-            try:
-                conf = float(b.get("confidence", 0.5))
-            except (TypeError, ValueError):
-                conf = 0.5
-            agent.beliefs.update(b["about"], b["key"][:64], b.get("value"), confidence=conf)
+    messages = brain.formatter.theory_of_mind(brain.persona_text(agent), memories, others)
+    answer, why = await ask(brain, agent, messages, BeliefEstimates, state["seed"], "theory_of_mind")
+    if answer is None:
+        node_failed(brain, agent, "theory_of_mind", why or "no answer", request)
+        return {}
+    strangers = sorted({b.about for b in answer.beliefs if b.about not in others})
+    for b in answer.beliefs:
+        if b.about in others:
+            agent.beliefs.update(b.about, b.key, b.value, confidence=b.confidence)
+    if strangers:
+        node_failed(brain, agent, "theory_of_mind", f"beliefs about agents not remembered here ignored: {strangers}",
+                    request)
     return {}
 
 
 async def deliberate(state: DecisionState) -> dict[str, Any]:
     """The action, as JSON validated against the decision's schema, with one repair round."""
     brain, agent, request = state["brain"], state["agent"], state["request"]
-    messages = brain.formatter.decision(agent.persona, state.get("memories", []), state.get("beliefs", []), request)
-    schema = json.loads(action_schema(request.action_type))
-    error = "no answer"
-    for attempt in range(2):
-        try:
-            response = await brain.gateway.call(ChatRequest(messages, schema, state["seed"] + attempt), agent.id,
-                                                "deliberate" if attempt == 0 else "repair")
-        except CacheMiss:
-            raise
-        except ModelError as err:
-            return {"action": None, "fallback": f"model error: {err}"}
-        try:
-            return {"action": request.action_type.model_validate(extract_json(response.text)), "fallback": None}
-        except (ValueError, ValidationError) as err:
-            error = _short(err)
-            messages = brain.formatter.repair(messages, response.text, error)
-    return {"action": None, "fallback": f"invalid output after repair: {error}"}
+    messages = brain.formatter.decision(brain.persona_text(agent), state.get("memories", []),
+                                        state.get("beliefs", []), request)
+    action, why = await ask(brain, agent, messages, request.action_type, state["seed"], "deliberate")
+    return {"action": action, "fallback": why}
 
 
 async def reflect(state: DecisionState) -> dict[str, Any]:
-    """When the memory asks for it, the model writes reflections (stored with evidence links)."""
-    brain, agent = state["brain"], state["agent"]
+    """When the memory asks for it, the model writes reflections (stored with evidence links); a failed
+    answer is logged as ``model.failed``."""
+    brain, agent, request = state["brain"], state["agent"], state["request"]
     memory = agent.memory
     if not memory.wants_reflection():
         return {}
     evidence = list(memory.recent(brain.k_memories))
-    try:
-        response = await brain.gateway.call(
-            ChatRequest(brain.formatter.reflection(agent.persona, evidence), seed=state["seed"]), agent.id, "reflect")
-        insights = extract_json(response.text).get("insights", [])
-    except CacheMiss:
-        raise
-    except (ModelError, ValueError, AttributeError):
+    messages = brain.formatter.reflection(brain.persona_text(agent), evidence)
+    answer, why = await ask(brain, agent, messages, Insights, state["seed"], "reflect")
+    if answer is None:
+        node_failed(brain, agent, "reflect", why or "no answer", request)
         return {}
-    for text in insights[:3] if isinstance(insights, list) else []:
-        if isinstance(text, str) and text.strip():
+    for text in answer.insights:
+        if text.strip():
             memory.add_reflection(text.strip(), evidence)
     return {}
 
@@ -191,6 +231,13 @@ class ModelBrain(BaseBrain):
     @property
     def batch_key(self) -> Hashable:
         return self._batch_key
+
+    def persona_text(self, agent: Any) -> str:
+        """What the model is told about the agent's persona (rendered once, logged in ``agent.joined``)."""
+        text = agent.persona_text
+        if text is None:
+            text = agent.persona_text = DescriptiveRenderer().render(agent.persona)
+        return str(text)
 
     def observe(self, agent: Any, event: WorldEvent) -> None:
         if self._observer is not None:

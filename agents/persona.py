@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simworld.errors import BadInput, describe_validation_error
-from simworld.files import load_models
+from simworld.errors import BadInput, describe_errors
+from simworld.files import DataFile, FieldMap, load_models
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -41,9 +41,12 @@ class BigFive(BaseModel):
 
 
 class Persona(BaseModel):
-    """A person an agent plays. ``roles`` holds typed, scenario-specific parts (``roles.bidder``)."""
+    """A person an agent plays. ``roles`` holds typed, scenario-specific parts (``roles.bidder``).
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    Fields beyond the known ones (a favourite colour, a hobby, a role phrased by a study) are kept
+    (``persona.model_extra``), rendered into what model brains are told, and available to policies."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     id: str = Field(pattern=_ID_PATTERN, max_length=128)
     name: str = Field(min_length=1)
@@ -77,23 +80,34 @@ class Persona(BaseModel):
 
 
 def load_personas(
-    path: str | Path, roles: dict[str, type[BaseModel]] | None = None
+    path: str | Path | DataFile, roles: dict[str, type[BaseModel]] | None = None,
+    field_map: FieldMap | None = None,
 ) -> list[Persona]:
     """Read personas, validating each and, for every name in ``roles``, its typed role.
 
-    Errors come back as one :class:`BadInput` naming the file, the record and the field.
+    Every problem (up to a limit) names the file, the record and the field; they come back together in
+    one :class:`BadInput`. ``field_map`` reads another tool's format: ``{"id": "name",
+    "roles.bidder.budget": "budget"}`` takes ``id`` from the record's ``name`` and the bidder budget from
+    its ``budget``. Fields simworld does not know are kept as extra persona fields. ``path`` may be a
+    :class:`~simworld.files.DataFile` (a path and its field map, as a config gives them).
     """
+    if isinstance(path, DataFile):
+        field_map = {**path.map, **(field_map or {})}
+        path = path.path
     path = Path(path)
 
     def check_roles(persona: Persona, who: str) -> None:
+        problems = []
         for role_name, model in (roles or {}).items():
             try:
                 persona.role(role_name, model)
             except ValidationError as err:
-                field, problem = describe_validation_error(err)
-                raise BadInput(str(path), problem, f"{who}.roles.{role_name}.{field}") from None
+                problems += [BadInput(str(path), problem, f"{who}.roles.{role_name}.{field}")
+                             for field, problem in describe_errors(err)]
+        if problems:
+            raise BadInput.collected(problems)
 
-    return load_models(path, "personas", Persona, "persona", check_roles)
+    return load_models(path, "personas", Persona, "persona", check_roles, field_map)
 
 
 def save_personas(personas: list[Persona], path: str | Path) -> None:

@@ -38,22 +38,29 @@ def action_schema(action_type: type[BaseModel]) -> str:
     return json.dumps(action_type.model_json_schema(), sort_keys=True)
 
 
+class HiddenContext(ValueError):
+    """A decision context that would show a model something only rule policies may see."""
+
+
 def public_context(request: DecisionRequest) -> dict[str, Any]:
-    return {k: v for k, v in request.context.items() if not k.startswith("_")}
+    """What the prompt shows of the decision: its context, which holds only what the agent perceives. A
+    key starting with ``_`` is refused (policy-only data belongs in ``policy_hints``, which no prompt
+    ever shows)."""
+    hidden = [k for k in request.context if k.startswith("_")]
+    if hidden:
+        raise HiddenContext(f"decision {request.decision!r}: context key(s) {hidden} look private; put data only "
+                            "rule policies may see in DecisionRequest.policy_hints")
+    return request.context
 
 
 class PromptFormatter:
-    """Builds chat messages for each graph node. Subclass to change wording; the structure stays typed."""
+    """Builds chat messages for each graph node. Subclass to change wording; the structure stays typed.
 
-    def system(self, persona: Any) -> str:
-        lines = [f"You are {persona.name}. Stay in character and decide as this person would.", persona.card()]
-        if persona.values:
-            lines.append("Values: " + ", ".join(persona.values))
-        if persona.goals:
-            lines.append("Goals: " + "; ".join(persona.goals))
-        if persona.speaking_style:
-            lines.append("Speaking style: " + persona.speaking_style)
-        return "\n".join(lines)
+    Every prompt starts with the agent's persona text (what :mod:`simworld.agents.persona_text` rendered,
+    logged in ``agent.joined``)."""
+
+    def system(self, persona_text: str) -> str:
+        return f"{persona_text}\nStay in character and decide as this person would."
 
     def _situation(self, memories: list[Any], beliefs: list[str], request: DecisionRequest) -> str:
         parts = []
@@ -65,29 +72,29 @@ class PromptFormatter:
                      + json.dumps(public_context(request), default=str, sort_keys=True))
         return "\n\n".join(parts)
 
-    def decision(self, persona: Any, memories: list[Any], beliefs: list[str], request: DecisionRequest) -> list[dict[str, str]]:
+    def decision(self, persona_text: str, memories: list[Any], beliefs: list[str], request: DecisionRequest) -> list[dict[str, str]]:
         schema = action_schema(request.action_type)
         user = (self._situation(memories, beliefs, request)
                 + f"\n\nAnswer with only a JSON object that matches this schema (include a short \"rationale\" "
                 f"if the schema has one):\n{schema}")
-        return [{"role": "system", "content": self.system(persona)}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.system(persona_text)}, {"role": "user", "content": user}]
 
     def repair(self, messages: list[dict[str, str]], answer: str, error: str) -> list[dict[str, str]]:
         return [*messages, {"role": "assistant", "content": answer},
                 {"role": "user", "content": f"That answer was invalid: {error}\nReply with only the corrected JSON object."}]
 
-    def theory_of_mind(self, persona: Any, memories: list[Any], others: list[str]) -> list[dict[str, str]]:
+    def theory_of_mind(self, persona_text: str, memories: list[Any], others: list[str]) -> list[dict[str, str]]:
         user = ("What you remember:\n" + "\n".join(f"- {memory_line(m)}" for m in memories)
                 + f"\n\nOther people here: {', '.join(others)}.\nFor the ones your memories tell you something "
                 'about, estimate what matters about them. Answer with only JSON: {"beliefs": [{"about": id, '
                 '"key": short name, "value": number or text, "confidence": 0..1}]}')
-        return [{"role": "system", "content": self.system(persona)}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.system(persona_text)}, {"role": "user", "content": user}]
 
-    def reflection(self, persona: Any, memories: list[Any]) -> list[dict[str, str]]:
+    def reflection(self, persona_text: str, memories: list[Any]) -> list[dict[str, str]]:
         user = ("What you remember:\n" + "\n".join(f"- {memory_line(m)}" for m in memories)
                 + '\n\nWhat are the one to three most important conclusions you draw? Answer with only JSON: '
                 '{"insights": [text, ...]}')
-        return [{"role": "system", "content": self.system(persona)}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.system(persona_text)}, {"role": "user", "content": user}]
 
 
 def extract_json(text: str) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Generator
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +27,7 @@ from simworld.agents.brain_config import BrainSettings
 import simworld as sw
 from simworld.decisions import DecisionRequest
 from simworld.events import Payload
+from simworld.files import DataFile
 
 
 class Round(Payload):
@@ -104,7 +104,7 @@ class CoinGameConfig(BrainSettings):
     payout: float = Field(default=1.0, gt=0.0, description="winnings per unit staked")
     start_wealth: float = Field(default=100.0, gt=0.0)
     round_time: float = Field(default=1.0, gt=0.0, description="simulated time between flips")
-    personas: Path | None = Field(default=None, description="persona file; default: generated")
+    personas: DataFile | None = Field(default=None, description="persona file; default: generated (or {file: F, map: {field: their_field}})")
     population: PopulationSpec = Field(default_factory=PopulationSpec)
 
 

@@ -152,7 +152,7 @@ def analyze_cmd(run_dir: str, as_json: bool, scenario: str | None) -> None:
         return
     from simworld.progress import print_summary
 
-    print_summary(report["metrics"], Path(run_dir), header=f"{report['scenario']} ({report['status']})")
+    print_summary(report["metrics"], Path(run_dir), header=f"{report['scenario']} ({report['status']})", stdout=True)
     if report.get("matches_metrics_json") is False:
         click.echo("note: recomputed metrics differ from metrics.json", err=True)
 
@@ -220,7 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(err.format_message())
         return err.exit_code
     except BadInput as err:
-        _err(err.line())
+        for line in err.lines():
+            _err(line)
         return EXIT_BAD_INPUT
     except RunFailed as err:
         _err(str(err))

@@ -168,6 +168,15 @@ class DecisionFallback(Payload):
     policy: str | None = None
 
 
+class ModelFailed(Payload):
+    """A model node other than the decision (theory of mind, reflection) got no valid answer."""
+
+    kind: ClassVar[str] = "model.failed"
+    node: str
+    decision: str
+    reason: str
+
+
 class ModelCall(Payload):
     """One call to a chat model: the full prompt and answer (or the error); latency in volatile.jsonl."""
 
@@ -204,7 +213,7 @@ class MessageSent(Payload):
 
 CORE: tuple[type[Payload], ...] = (
     RunStarted, RunFinished, AgentJoined, AgentPerceived, MemoryWritten, MemoryRetrieved, BeliefUpdated,
-    DecisionRequested, DecisionFallback, ModelCall, AgentActed, MessageSent,
+    DecisionRequested, DecisionFallback, ModelCall, ModelFailed, AgentActed, MessageSent,
 )
 
 

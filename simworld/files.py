@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
-from simworld.errors import BadInput, describe_validation_error
+from simworld.errors import BadInput, describe_errors
 
 
 def yaml_error(source: str, err: yaml.YAMLError, columns: bool = False) -> BadInput:
@@ -165,31 +165,130 @@ def read_records(path: Path, list_key: str) -> list[tuple[str, Any]]:
 M = TypeVar("M", bound=BaseModel)
 
 
+#: Problems of one input file reported at once (the rest are counted).
+MAX_REPORTED = 20
+
+#: ``{"roles.bidder.budget": "budget"}``: where each field of a record comes from in another tool's format.
+FieldMap = Mapping[str, str]
+
+
+def _get_path(record: Mapping[str, Any], dotted: str) -> Any:
+    cur: Any = record
+    for part in dotted.split("."):
+        if not isinstance(cur, Mapping) or part not in cur:
+            return _ABSENT
+        cur = cur[part]
+    return cur
+
+
+_ABSENT = object()
+
+
+class DataFile(BaseModel):
+    """An input file named in a config: a path, or ``{file: PATH, map: {field: their_field}}`` to read
+    another tool's field names (see :func:`remap`). Written back as the plain path when there is no map."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    path: Path = Field(alias="file", description="the file (YAML, JSON or JSONL), relative to the config file")
+    map: dict[str, str] = Field(default_factory=dict, description="simworld field (dotted) -> the file's field")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_path(cls, value: Any) -> Any:
+        return {"file": value} if isinstance(value, (str, Path)) else value
+
+    @model_serializer(mode="wrap")
+    def _as_path_when_plain(self, handler: Any) -> Any:
+        return str(self.path) if not self.map else {"file": str(self.path), "map": dict(self.map)}
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def under(self, base_dir: Path) -> DataFile:
+        """The same file with a relative path resolved against ``base_dir``."""
+        path = self.path.expanduser()
+        return self if path.is_absolute() else self.model_copy(update={"path": base_dir / path})
+
+
+def remap(record: dict[str, Any], field_map: FieldMap) -> dict[str, Any]:
+    """``record`` with each mapped field moved to where simworld expects it (dotted paths both sides);
+    unmapped fields stay as they are (a model that allows extra fields keeps them)."""
+    out = dict(record)
+    for source in set(field_map.values()):
+        if "." not in source:
+            out.pop(source, None)
+    for target, source in field_map.items():
+        value = _get_path(record, source)
+        if value is _ABSENT:
+            continue
+        cur = out
+        parts = target.split(".")
+        for part in parts[:-1]:
+            nxt = cur.get(part)
+            if not isinstance(nxt, dict):
+                nxt = {}
+            else:
+                nxt = dict(nxt)
+            cur[part] = nxt
+            cur = nxt
+        cur[parts[-1]] = value
+    return out
+
+
 def load_models(
     path: Path, list_key: str, model: type[M], noun: str,
     check: Callable[[M, str], None] | None = None,
+    field_map: FieldMap | None = None,
 ) -> list[M]:
-    """Records validated as ``model``, ids unique. Errors name the file, the record (with its id) and the
-    field. ``check(instance, where)`` may validate more (raising BadInput) for each record."""
+    """Records validated as ``model``, ids unique. Every problem (up to :data:`MAX_REPORTED`) names the
+    file, the record (with its id) and the field; they come back together in one :class:`BadInput`.
+    ``check(instance, where)`` may validate more (raising BadInput) for each record; ``field_map`` reads
+    another tool's field names (:func:`remap`)."""
+    path = Path(path)
     out: list[M] = []
     seen: set[str] = set()
+    problems: list[BadInput] = []
+    found = 0
+
+    def problem(bad: BadInput) -> None:
+        nonlocal found
+        found += 1
+        if len(problems) < MAX_REPORTED:
+            problems.append(bad)
+
     for label, rec in read_records(path, list_key):
         if not isinstance(rec, dict):
-            raise BadInput(str(path), f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} must be a mapping", label)
+            problem(BadInput(str(path), f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} must be a mapping", label))
+            continue
+        if field_map:
+            rec = remap(rec, field_map)
         who = f"{label} (id {rec['id']!r})" if isinstance(rec.get("id"), str) else label
         try:
             item = model.model_validate(rec)
         except ValidationError as err:
-            field, problem = describe_validation_error(err)
-            raise BadInput(str(path), problem, f"{who}.{field}") from None
+            for field, message in describe_errors(err):
+                problem(BadInput(str(path), message, f"{who}.{field}"))
+            continue
         if check is not None:
-            check(item, who)
+            try:
+                check(item, who)
+            except BadInput as bad:
+                for each in (bad, *bad.more):
+                    problem(each)
+                continue
         item_id = getattr(item, "id", None)
         if item_id is not None:
             if item_id in seen:
-                raise BadInput(str(path), f"duplicate {noun} id {item_id!r}", label)
+                problem(BadInput(str(path), f"duplicate {noun} id {item_id!r}", label))
+                continue
             seen.add(item_id)
         out.append(item)
+    if problems:
+        raise BadInput.collected(problems, found - len(problems))
     if not out:
         raise BadInput(str(path), f"the file holds no {list_key}")
     return out

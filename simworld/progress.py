@@ -69,11 +69,12 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]
     return rows
 
 
-def print_summary(metrics: dict[str, Any], path: Path, header: str = "metrics") -> None:
-    """Top-level metrics as a table on stderr (stdout stays machine-readable)."""
+def print_summary(metrics: dict[str, Any], path: Path, header: str = "metrics", stdout: bool = False) -> None:
+    """Top-level metrics as a table: on stderr after a run (whose stdout ends with the run directory), on
+    stdout when the table is the answer (``simworld analyze``)."""
     from rich.table import Table
 
-    console = Console(stderr=True)
+    console = Console(stderr=not stdout)
     table = Table(title=header, show_header=False, title_justify="left")
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")

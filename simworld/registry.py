@@ -7,6 +7,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
+from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
 
@@ -24,6 +25,18 @@ BUILTIN: dict[str, str] = {
 }
 
 ENTRY_POINT_GROUP = "simworld.scenarios"
+
+#: The scenario file being imported right now (a run started while importing it is refused).
+_importing: ContextVar[str | None] = ContextVar("simworld_importing_scenario_file", default=None)
+
+
+def refuse_runs_while_importing() -> None:
+    """Called by ``sw.run``: importing a scenario file (for ``simworld run``, ``validate`` or ``analyze
+    --scenario``) must never start a run as a side effect of a module-level ``sw.run(...)`` call."""
+    path = _importing.get()
+    if path is not None:
+        raise BadInput(path, "starts a run when it is imported; put the sw.run(...) call under "
+                             "`if __name__ == \"__main__\":`")
 
 
 def _import(target: str) -> type[Scenario]:
@@ -76,8 +89,12 @@ def load_file(path: str | Path) -> type[Scenario]:
         raise BadInput(str(p), "cannot import this file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
+    token = _importing.set(str(p))
     try:
         spec.loader.exec_module(module)
+    except BadInput:
+        sys.modules.pop(mod_name, None)
+        raise
     except SyntaxError as err:
         sys.modules.pop(mod_name, None)
         raise BadInput(str(p), f"syntax error: {err.msg}", f"line {err.lineno}") from None
@@ -86,6 +103,8 @@ def load_file(path: str | Path) -> type[Scenario]:
         frames = [f for f in traceback.extract_tb(err.__traceback__) if Path(f.filename).resolve() == p.resolve()]
         where = f"line {frames[-1].lineno}" if frames else None
         raise BadInput(str(p), f"failed to import: {type(err).__name__}: {err}", where) from None
+    finally:
+        _importing.reset(token)
     found = [
         obj
         for obj in vars(module).values()

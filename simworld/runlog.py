@@ -297,11 +297,14 @@ class RunLog:
         since: float | None = None,
         until: float | None = None,
         volatile: bool = False,
+        involves: str | None = None,
     ) -> Iterator[Event]:
         """Validated events, filtered.
 
         ``kind`` matches exactly, or by prefix when it ends in ``.*`` (``"auction.*"``); ``agent`` is the
-        actor; ``witness`` keeps events that agent perceived; ``since``/``until`` bound simulated time.
+        actor (the one who did it: most world events, a Dutch clock tick say, have none); ``witness``
+        keeps events that agent witnessed; ``involves`` keeps those it did or witnessed;
+        ``since``/``until`` bound simulated time.
         """
         prefix = kind[:-1] if kind and kind.endswith(".*") else None
         extra = self.volatile() if volatile else {}
@@ -311,6 +314,8 @@ class RunLog:
             if agent is not None and obj.get("agent") != agent:
                 continue
             if witness is not None and witness not in (obj.get("witnesses") or ()):
+                continue
+            if involves is not None and obj.get("agent") != involves and involves not in (obj.get("witnesses") or ()):
                 continue
             t = obj["t"]
             if (since is not None and t < since) or (until is not None and t > until):
@@ -338,7 +343,7 @@ class RunLog:
         try:
             import pandas as pd
         except ImportError as err:  # pragma: no cover - depends on the environment
-            raise ImportError("to_pandas() needs pandas: pip install pandas") from err
+            raise ImportError("to_pandas() needs pandas: pip install 'simworld[analysis]'") from err
         rows = [e.model_dump() for e in self.events(kind=kind)]
         df = pd.DataFrame(rows, columns=["seq", "t", "kind", "agent", "witnesses", "causes", "data"])
         if flatten and len(df):

@@ -97,7 +97,7 @@ def prepare(
         raise BadInput(file_name, f"{err.source}: {err.problem}", "scenario") from None
     cfg = build_config(cls.Config, cls.name or cls.__name__, file_values, file_name, overrides)
     inst = cls(cfg, base_dir=base_dir)
-    cfg.preflight(file_name or "config")
+    cfg.preflight(file_name or "config", base_dir)
     inst.load_inputs()
     return Prepared(inst, int(seed if seed is not None else 0), file_name or (cls.name or cls.__name__))
 
@@ -255,5 +255,6 @@ def run(
     progress: Callable[[World, Scenario], None] | None = None,
 ) -> RunResult:
     """Run a scenario by name, class, ``.py`` or ``.yaml`` path. Returns the run directory and metrics."""
+    registry.refuse_runs_while_importing()
     prepared = prepare(scenario, seed=seed, overrides=overrides, config_file=config_file)
     return execute(prepared, out=out, run_id=run_id, progress=progress)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable
 from pathlib import Path
 from types import UnionType
-from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin, overload
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from simworld.events import EventTypes, Payload
+from simworld.files import DataFile
 
 if TYPE_CHECKING:
     from simworld.runlog import RunLog
@@ -39,9 +40,10 @@ class ScenarioConfig(BaseModel):
                 raise ValueError("Input should be a number, not true or false")
         return value
 
-    def preflight(self, source: str) -> None:
-        """Check what the config points at outside itself (a cache file, a server) before anything is
-        written; raise :class:`simworld.errors.BadInput` naming ``source`` (the config file or flag)."""
+    def preflight(self, source: str, base_dir: Path | None = None) -> None:
+        """Check what the config points at outside itself (a cache file, a template) before anything is
+        written; raise :class:`simworld.errors.BadInput` naming ``source`` (the config file or flag).
+        Relative paths are relative to ``base_dir`` (the config file's folder)."""
 
 
 class Scenario:
@@ -73,7 +75,16 @@ class Scenario:
         self.inputs: Any = None
         self._checked = False
 
-    def resolve_path(self, p: str | Path) -> Path:
+    @overload
+    def resolve_path(self, p: DataFile) -> DataFile: ...
+
+    @overload
+    def resolve_path(self, p: str | Path) -> Path: ...
+
+    def resolve_path(self, p: str | Path | DataFile) -> Path | DataFile:
+        """A path (or :class:`~simworld.files.DataFile`) from the config, relative to the config's folder."""
+        if isinstance(p, DataFile):
+            return p.under(self.base_dir)
         p = Path(p).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
 

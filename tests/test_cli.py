@@ -196,7 +196,7 @@ def test_analyze_json_recomputes_the_metrics(cli, cli_inproc, tmp_path):
     assert report["event_counts"] == {k: kinds.count(k) for k in sorted(set(kinds))}
     # the table form exits 0 too
     res = cli_inproc("analyze", run_dir)
-    assert res.returncode == 0 and "revenue_total" in res.stderr
+    assert res.returncode == 0 and "revenue_total" in res.stdout  # the table is the answer: on stdout
 
 
 # -- a user scenario from a Python file ----------------------------------------------------------------

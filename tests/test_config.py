@@ -197,7 +197,7 @@ def test_prepare_from_a_config_file(write, tmp_path, monkeypatch):
     assert prepared.seed == 12 and prepared.source == str(path)
     assert prepared.scenario.config.format == "dutch"
     # a relative path in a config file is relative to that file, not to the working directory
-    assert prepared.scenario.resolve_path(prepared.scenario.config.personas) == sub / "people.yaml"
+    assert prepared.scenario.resolve_path(prepared.scenario.config.personas).path == sub / "people.yaml"
     assert [p.id for p in prepared.scenario.inputs.personas] == ["p0", "p1", "p2"]  # read by check()
     assert prepare(str(path), seed=5).seed == 5  # --seed wins over the file
 

@@ -179,10 +179,32 @@ def test_role_value_out_of_range(write):
     assert err.field == "personas[0] (id 'bob').roles.bidder.risk_attitude"
 
 
-def test_unknown_field_is_an_error(write):
-    path = write("p.yaml", _yaml([{**BOB, "hobbies": ["chess"]}]))
+def test_extra_fields_are_kept_but_typos_inside_known_parts_are_errors(write):
+    path = write("p.yaml", _yaml([{**BOB, "hobbies": ["chess"], "favourite_colour": "teal"}]))
+    (bob,) = load_personas(path)
+    assert bob.model_extra == {"hobbies": ["chess"], "favourite_colour": "teal"}
+    path = write("q.yaml", _yaml([{**BOB, "demographics": {"agee": 40}}]))
     err = _error(path)
-    assert err.field == "personas[0] (id 'bob').hobbies" and err.problem == "unknown field"
+    assert err.field == "personas[0] (id 'bob').demographics.agee" and err.problem == "unknown field"
+
+
+def test_every_problem_of_a_file_is_reported_at_once(write):
+    bad = [{**BOB, "big_five": {"openness": 2}}, {"id": "x y", "name": ""}, {**ALICE, "attention": 0}]
+    path = write("p.yaml", _yaml(bad))
+    err = _error(path, roles={"bidder": BidderRole})
+    fields = [p.field for p in (err, *err.more)]
+    assert fields == ["personas[0] (id 'bob').big_five.openness", "personas[1] (id 'x y').id",
+                      "personas[1] (id 'x y').name", "personas[2] (id 'alice').attention"]
+    assert all(line.startswith(f"{path}: personas[") for line in err.lines())
+
+
+def test_a_field_map_reads_another_tools_format(write):
+    rows = [{"name": "ann", "display": "Ann", "money": 300000, "trait": "bold"}]
+    path = write("p.json", json.dumps(rows))
+    (ann,) = load_personas(path, roles={"bidder": BidderRole},
+                           field_map={"id": "name", "name": "display", "roles.bidder.budget": "money"})
+    assert ann.id == "ann" and ann.name == "Ann" and ann.role("bidder", BidderRole).budget == 300000
+    assert ann.model_extra == {"trait": "bold"}  # unmapped fields stay, as extra persona fields
 
 
 def test_bad_id(write):

@@ -130,3 +130,16 @@ def test_a_run_killed_while_settling_its_manifest_reads_as_incomplete(tmp_path, 
     lines = (run / "events.jsonl").read_bytes().splitlines(keepends=True)
     (run / "events.jsonl").write_bytes(b"".join(lines[:-1]))  # killed before run.finished: still running
     assert sw.load_run(run).status == "running"
+
+
+def test_a_scenario_file_that_runs_itself_on_import_is_refused_not_run(cli_inproc, tmp_path, write):
+    """`simworld run game.py` imports the file to find its scenario: a module-level sw.run(...) (no
+    `if __name__ == "__main__"` guard) would start a second run as a side effect; it is refused instead."""
+    game = write("game.py", "import simworld as sw\n\nclass Game(sw.Scenario):\n    name = 'game'\n\n"
+                            f"sw.run(Game, out={str(tmp_path / 'side')!r})\n")
+    for args in (["run", game, "--out", tmp_path / "runs"], ["validate", write("c.yaml", "scenario: game.py\n")]):
+        res = cli_inproc(*args)
+        assert res.returncode == 2 and "__main__" in res.stderr and len(res.err_lines) == 1, res.stderr
+    assert not (tmp_path / "side").exists() and not (tmp_path / "runs").exists()
+    guarded = write("ok.py", game.read_text().replace("sw.run(", "if __name__ == '__main__':\n    sw.run("))
+    assert cli_inproc("run", guarded, "--out", tmp_path / "runs", "-q").returncode == 0

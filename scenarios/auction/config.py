@@ -13,6 +13,7 @@ from simworld.scenarios.auction.policies import policies
 from simworld.scenarios.auction.roles import BudgetSpec
 
 from simworld.config import check_shares
+from simworld.files import DataFile
 
 
 def auction_memory() -> MemoryConfig:
@@ -56,7 +57,7 @@ class AuctionConfig(BrainSettings):
     discount: float = Field(default=0.0, ge=0.0, lt=1.0, description="relist unsold lots this much cheaper (0: never)")
     max_relists: int = Field(default=1, ge=0)
     reveal_bids: bool = Field(default=True, description="sealed formats: announce all bids after the sale")
-    personas: Path | None = Field(default=None, description="persona file (YAML/JSON/JSONL) with roles.bidder")
+    personas: DataFile | None = Field(default=None, description="persona file (YAML/JSON/JSONL) with roles.bidder (or {file: F, map: {field: their_field}})")
     items: Path | None = Field(default=None, description="house file (YAML/JSON/JSONL); default: generated")
     population: BidderPopulation = Field(default_factory=BidderPopulation)
     reaction: float = Field(default=2.0, gt=0.0, description="median bid reaction delay (simulated seconds)")

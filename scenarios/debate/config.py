@@ -10,6 +10,8 @@ from simworld.agents.brain_config import BrainSettings
 from simworld.agents.population import PopulationSpec
 from simworld.memory import ImportanceConfig, MemoryConfig
 
+from simworld.files import DataFile
+
 UpdateRule = Literal["degroot", "friedkin_johnsen", "hegselmann_krause", "deffuant", "argument"]
 
 
@@ -29,7 +31,7 @@ class DebateConfig(BrainSettings):
     )
     n_debaters: int | None = Field(default=None, ge=2, le=50, description="default 4, or the file's debaters")
     n_audience: int | None = Field(default=None, ge=0, le=5000, description="default 8, or the file's audience")
-    personas: Path | None = Field(default=None, description="persona file with roles.debate")
+    personas: DataFile | None = Field(default=None, description="persona file with roles.debate (or {file: F, map: {field: their_field}})")
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     rounds: int = Field(default=3, ge=1, le=1000)
     update_rule: UpdateRule = "argument"

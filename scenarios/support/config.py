@@ -12,6 +12,7 @@ from simworld.memory import ImportanceConfig, MemoryConfig
 from simworld.scenarios.support.policies import policies
 
 from simworld.config import check_shares
+from simworld.files import DataFile
 
 
 def support_memory() -> MemoryConfig:
@@ -26,7 +27,7 @@ class SupportConfig(BrainSettings):
 
     n_seekers: int | None = Field(default=None, ge=1, le=100_000, description="default 6, or the file's seekers")
     n_supporters: int | None = Field(default=None, ge=1, le=10_000, description="default 3, or the file's supporters")
-    personas: Path | None = Field(default=None, description="persona file: roles.seeker or roles.supporter")
+    personas: DataFile | None = Field(default=None, description="persona file: roles.seeker or roles.supporter (or {file: F, map: {field: their_field}})")
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     conversations: Path | None = Field(default=None, description="ESConv-format JSON/JSONL to replay instead")
     matching: Literal["compare", "compatibility", "random"] = Field(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field, field_validator
 from simworld.agents.brain_config import BrainSettings
 from simworld.agents.population import PopulationSpec
@@ -11,6 +9,7 @@ from simworld.memory import ImportanceConfig, MemoryConfig
 from simworld.scenarios.tom_rooms.policies import policies
 
 from simworld.config import check_shares
+from simworld.files import DataFile
 
 
 def tom_memory() -> MemoryConfig:
@@ -24,7 +23,7 @@ class TomRoomsConfig(BrainSettings):
     """Agents, rooms with containers, objects, and how long the story runs."""
 
     n_agents: int | None = Field(default=None, ge=2, le=100_000, description="default 3, or all personas in the file")
-    personas: Path | None = Field(default=None, description="persona file (YAML/JSON/JSONL); roles.tom is optional")
+    personas: DataFile | None = Field(default=None, description="persona file (YAML/JSON/JSONL); roles.tom is optional (or {file: F, map: {field: their_field}})")
     population: PopulationSpec = Field(default_factory=PopulationSpec)
     rooms: int = Field(default=1, ge=1, le=100_000)
     containers: int = Field(default=3, ge=2, le=100, description="containers per room")

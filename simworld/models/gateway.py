@@ -89,6 +89,8 @@ class Gateway:
         self.decisions = 0
         self.fallbacks = 0
         self.first_fallback: str | None = None
+        #: Failed answers of the other model nodes (theory of mind, reflection), by node.
+        self.node_failures: dict[str, int] = {}
         if world is not None:
             world.on_stop(self._cancel_running)
 
@@ -122,6 +124,9 @@ class Gateway:
             self.fallbacks += 1
             if self.first_fallback is None:
                 self.first_fallback = fallback_reason
+
+    def count_node_failure(self, node: str) -> None:
+        self.node_failures[node] = self.node_failures.get(node, 0) + 1
 
     async def call(self, request: ChatRequest, agent: str | None, node: str) -> ChatResponse:
         """One logged model call: ``model.call`` with the full prompt and response (or the error).
@@ -157,7 +162,8 @@ class Gateway:
     # -- reporting -------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"spec": self.spec.public(), **self.accounting.summary(),
-                               "decisions": self.decisions, "fallbacks": self.fallbacks}
+                               "decisions": self.decisions, "fallbacks": self.fallbacks,
+                               "node_failures": dict(sorted(self.node_failures.items()))}
         if self.decisions and self.fallbacks == self.decisions:
             out["all_fell_back"] = self.first_fallback
         if self.cache is not None:

@@ -140,6 +140,8 @@ class Knowledge:
         self._facts: dict[str, _Fact] = {}
         self.names: dict[str, str] = {}  # agent id -> persona name
         self.personas: dict[str, dict[str, Any]] = {}
+        #: What each model-brain agent was told about its persona (``agent.joined``), when the log has it.
+        self.persona_texts: dict[str, str] = {}
         self.policies: dict[str, str | None] = {}
         self.end: float = 0.0
         self._read(events)
@@ -167,6 +169,8 @@ class Knowledge:
                 self.names[who] = str(persona.get("name") or who)
                 self.personas[who] = persona
                 self.policies[who] = data.get("policy")
+                if isinstance(data.get("persona_text"), str):
+                    self.persona_texts[who] = data["persona_text"]
                 agents.add(who)
                 continue
             if kind == "agent.perceived":
