@@ -12,14 +12,18 @@ import numpy as np
 import orjson
 import pytest
 from viewer_runs import (
+    SALLY_ANNE,
     XSS_NAME,
     XSS_TEXT,
     auction_run,
     corrupt_copy,
+    exported_knowledge,
     get,
     get_json,
     memory_run,
+    sally_anne_run,
     served,
+    tom_run,
     truncated_copy,
     xss_run,
 )
@@ -27,6 +31,7 @@ from viewer_runs import (
 from simworld.errors import BadInput
 from simworld.runlog import EventLines, RunWriter, dumps, load_run
 from simworld.viewer.index import Query, QueryError, RunIndex
+from simworld.viewer.knowledge_view import MAX_LIMIT, KnowledgeQuery
 from simworld.viewer.run import RunView
 from simworld.viewer.scan import scan
 
@@ -225,7 +230,7 @@ def test_a_custom_scenario_panel_comes_only_from_the_panel_option(tmp_path: Path
 def test_a_built_in_panel_is_found_in_its_scenario_package() -> None:
     from simworld.viewer.panels import resolve_panel
 
-    for name in ("auction", "debate", "support", "recommender"):
+    for name in ("auction", "debate", "support", "recommender", "tom_rooms"):
         info = resolve_panel({"scenario": name, "scenario_ref": name})
         assert info.name == name and info.script is not None
         assert info.script.name == "panel.js" and info.script.parent.name == name
@@ -396,6 +401,12 @@ MALFORMED = [
     "/api/events?seqs=1,%ff",
     "/api/events?order=%zz",  # a bad percent-escape
     "/api/memory?upto=3",  # agent missing
+    "/api/knowledge?upto=3",  # agent missing
+    "/api/knowledge?agent=bidder000&upto=x",
+    "/api/knowledge?agent=bidder000&limit=many",
+    "/api/knowledge?agent=bidder000&only=maybe",
+    "/api/knowledge?agent=bidder000&second=2",
+    "/api/knowledge?agent=bidder000&about=a,b,c,d,e,f,g,h,i",
 ]
 
 
@@ -591,3 +602,145 @@ def test_index_cache_reopens_a_log_and_notices_a_change(monkeypatch: pytest.Monk
     assert not grown.cached and grown.n == first.n + 1
     monkeypatch.setenv("SIMWORLD_CACHE_DIR", "off")
     assert not RunIndex(run / "events.jsonl", cache=True).cached
+
+
+# -- the knowledge view ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sally_anne(runs: Path) -> Path:
+    return sally_anne_run(runs)
+
+
+@pytest.fixture(scope="module")
+def tom(runs: Path) -> Path:
+    return tom_run(runs)
+
+
+def marble(answer: dict) -> dict:
+    return next(f for f in answer["facts"] if f["fact"] == "marble.container")
+
+
+def test_sallys_belief_about_the_marble_is_false_after_anne_moves_it(sally_anne: Path) -> None:
+    put, left, moved, lie = SALLY_ANNE["put"], SALLY_ANNE["left"], SALLY_ANNE["moved"], SALLY_ANNE["lie"]
+    with served(sally_anne) as url:
+        before = get_json(url, f"/api/knowledge?agent=sally&upto={put - 1}")
+        assert before["run_facts"] == 3 and before["stated"] == 0 and before["facts"] == [] and before["seq"] == put - 1
+        # every story event has the same time: the cursor is the seq, so the move is not known before it
+        ahead = get_json(url, f"/api/knowledge?agent=sally&upto={left}")
+        assert marble(ahead) == {"fact": "marble.container", "reality": "basket", "reality_seq": put,
+                                 "belief": "basket", "seq": put, "false": False, "second": [
+                                     {"about": "anne", "belief": "basket", "seq": put, "false": False, "theirs": "basket"},
+                                     {"about": "bob", "belief": None, "seq": None, "false": False, "theirs": None}]}
+        after = get_json(url, f"/api/knowledge?agent=sally&upto={moved}")
+        assert marble(after) == {"fact": "marble.container", "reality": "box", "reality_seq": moved,
+                                 "belief": "basket", "seq": put, "false": True, "second": [
+                                     {"about": "anne", "belief": "basket", "seq": put, "false": True, "theirs": "box"},
+                                     {"about": "bob", "belief": None, "seq": None, "false": False, "theirs": None}]}
+        assert (after["stated"], after["false"], after["unknown"], after["about"]) == (2, 1, 0, ["anne", "bob"])
+        anne = marble(get_json(url, f"/api/knowledge?agent=anne&upto={moved}"))
+        assert (anne["belief"], anne["seq"], anne["false"]) == ("box", moved, False)
+        assert anne["second"][1] == {"about": "sally", "belief": "basket", "seq": put, "false": True, "theirs": "basket"}
+        # Anne lies to Sally in private: Sally believes what she heard, Anne expects to be believed
+        lied = marble(get_json(url, f"/api/knowledge?agent=sally&upto={lie}"))
+        assert (lied["reality"], lied["belief"], lied["seq"], lied["false"]) == ("box", "drawer", lie, True)
+        anne = marble(get_json(url, f"/api/knowledge?agent=anne&upto={lie}&about=sally"))
+        assert anne["belief"] == "box" and anne["second"] == [
+            {"about": "sally", "belief": "drawer", "seq": lie, "false": True, "theirs": "drawer"}]
+        # Bob saw nothing of it: unknown, and his own room he knows
+        bob = get_json(url, "/api/knowledge?agent=bob&second=0")
+        assert [(f["fact"], f["belief"], f["false"]) for f in bob["facts"]] == [
+            ("bob.room", "garden", False), ("marble.container", None, False), ("sally.room", None, False)]
+        assert bob["unknown"] == 2 and bob["about"] == [] and all(f["second"] == [] for f in bob["facts"])
+
+
+def test_knowledge_filters_and_pages_are_bounded(sally_anne: Path) -> None:
+    view = RunView(sally_anne)
+
+    def ask(upto: int | None = None, **params: str) -> dict:
+        return view.knowledge_answer(KnowledgeQuery.parse({"agent": "sally", **params}), upto)
+
+    assert [f["fact"] for f in ask(only="false")["facts"]] == ["marble.container"]
+    assert [f["fact"] for f in ask(only="unknown")["facts"]] == ["bob.room"]
+    assert [f["fact"] for f in ask(only="known")["facts"]] == ["marble.container", "sally.room"]
+    assert [f["fact"] for f in ask(fact="ROOM")["facts"]] == ["bob.room", "sally.room"]
+    page = ask(offset="1", limit="1")
+    assert page["total"] == 3 and [f["fact"] for f in page["facts"]] == ["marble.container"]
+    assert ask(limit="999999")["limit"] == MAX_LIMIT and ask()["limit"] == 100
+    assert ask(about="bob,nobody")["facts"][0]["second"] == [  # bob.room: Bob knows, Sally does not
+        {"about": "bob", "belief": None, "seq": None, "false": False, "theirs": "garden"},
+        {"about": "nobody", "belief": None, "seq": None, "false": False, "theirs": None}]
+    stranger = view.knowledge_answer(KnowledgeQuery.parse({"agent": "mallory"}), None)
+    assert stranger["unknown"] == 3 and "mallory witnessed no event that states a fact" in stranger["note"]
+
+
+def test_a_run_without_facts_has_no_knowledge(tmp_path: Path) -> None:
+    run = memory_run(tmp_path)
+    with served(run) as url:
+        res = get_json(url, "/api/knowledge?agent=ann&upto=5")
+    assert (res["run_facts"], res["facts"], res["stated"], res["note"]) == (0, [], 0, None)
+    assert len(RunView(run).knowledge().rows) == 0
+
+
+def test_a_log_with_facts_but_no_witnesses_says_why(tmp_path: Path) -> None:
+    w = RunWriter(tmp_path / "r", {"run_id": "r"})
+    ev = {"seq": 0, "t": 0.0, "kind": "x.set", "agent": None, "witnesses": [], "causes": [],
+          "data": {"facts": {"door.open": True}}}
+    w.append(dumps(ev), "x.set")
+    w.close("completed")
+    res = RunView(tmp_path / "r").knowledge_answer(KnowledgeQuery("ann"), None)
+    assert res["facts"] == [] and "no event has witnesses" in res["note"]
+
+
+def cursors_at_turns(events: list[dict], n: int = 6) -> list[int]:
+    """Cursors just before an agent acts: every perception of what came before is logged by then."""
+    turns = [e["seq"] - 1 for e in events if e["kind"] == "agent.acted"]
+    return [turns[i * (len(turns) - 1) // (n - 1)] for i in range(n)]
+
+
+def test_knowledge_answers_are_the_engines_on_the_log_up_to_the_cursor(tom: Path) -> None:
+    from simworld.tom import Knowledge
+
+    events = [orjson.loads(line) for line in (tom / "events.jsonl").read_bytes().splitlines()]
+    agents = sorted({e["agent"] for e in events if e["kind"] == "agent.joined"})
+    view = RunView(tom)
+    false_seen = 0
+    for upto in cursors_at_turns(events):
+        engine = Knowledge(events[: upto + 1])  # the log as it was when the cursor's event was written
+        for agent in agents:
+            res = view.knowledge_answer(KnowledgeQuery(agent), upto)
+            assert res["seq"] == upto and res["about"] == [a for a in agents if a != agent]
+            assert [f["fact"] for f in res["facts"]] == engine.facts
+            for f in res["facts"]:
+                fact = f["fact"]
+                got = engine.belief_of(agent, fact) if agent in engine.agents else None
+                assert (f["reality"], f["reality_seq"]) == (engine.reality(fact), engine.reality_seq(fact))
+                assert (f["belief"], f["seq"]) == ((got.value, got.seq) if got else (None, None)), (upto, agent, fact)
+                assert f["false"] == (got is not None and got.value != engine.reality(fact))
+                for s in f["second"]:
+                    two = engine.belief_of((agent, s["about"]), fact) if agent in engine.agents and s["about"] in engine.agents else None
+                    assert (s["belief"], s["seq"]) == ((two.value, two.seq) if two else (None, None))
+                    assert s["theirs"] == (engine.belief(s["about"], fact) if s["about"] in engine.agents else None)
+                if f["false"]:
+                    false_seen += 1
+                    # the belief rests on an event the agent witnessed that stated or claimed what it believes
+                    rests = events[f["seq"]]
+                    assert agent in rests["witnesses"] and f["belief"] in (
+                        {**rests["data"].get("facts", {}), **rests["data"].get("claims", {})}.get(fact),)
+            assert res["false"] == sum(f["false"] for f in res["facts"])
+    assert false_seen > 0  # the run has false beliefs to show
+
+
+def test_exported_knowledge_equals_the_servers(tmp_path: Path, sally_anne: Path, tom: Path) -> None:
+    from simworld.viewer.export import export_html
+
+    for run in (sally_anne, tom):
+        data = exported_data(export_html(run, tmp_path / f"{run.name}.html"))
+        agents = [a["id"] for a in data["meta"]["agents"]]
+        n = len(data["events"])
+        asks = [{}, {"only": "false"}, {"second": "0"}, {"about": agents[-1]}, {"fact": "room", "offset": "1", "limit": "2"}]
+        with served(run) as url:
+            for agent in [*agents, "nobody"]:
+                for upto in sorted({-1, 0, n // 4, n // 2, 3 * n // 4, n - 1, n + 5}):
+                    for opts in asks:
+                        query = "&".join(f"{k}={v}" for k, v in {"agent": agent, "upto": upto, **opts}.items())
+                        server = get_json(url, f"/api/knowledge?{query}")
+                        assert exported_knowledge(data, agent, upto, **opts) == server, (run.name, query)

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 import pytest
 from viewer_runs import (
+    SALLY_ANNE,
     XSS_DESC,
+    XSS_FACT,
     XSS_ITEM,
     XSS_KIND,
     XSS_NAME,
@@ -26,7 +28,9 @@ from viewer_runs import (
     corrupt_copy,
     get_json,
     memory_run,
+    sally_anne_run,
     served,
+    tom_run,
     truncated_copy,
     xss_run,
 )
@@ -232,6 +236,16 @@ def test_html_and_script_in_the_log_are_shown_as_text_and_never_run(page: Page, 
         page.wait_for_selector("#agent-decisions li.decision button.action")
         settle(page)
         assert XSS_TEXT[:30] in page.inner_text("#agent-beliefs") and XSS_TEXT in page.inner_text("#agent-memory")
+        page.wait_for_selector("#knowledge-table")
+        settle(page)
+        knowledge = page.inner_text("#knowledge-table")
+        assert XSS_FACT in knowledge and XSS_NAME[:39] in knowledge and XSS_RESPONSE[:39] in knowledge
+        page.click("#knowledge-table td.false-belief button")
+        page.wait_for_selector("#belief-events .event-card")
+        settle(page)
+        assert XSS_FACT in page.inner_text("#causes")
+        assert_inert(page)
+        page.click("#close-causes")
         page.click("#agent-decisions li.decision button.action")
         page.wait_for_selector("#cause-tree .model-call")
         settle(page)
@@ -522,4 +536,141 @@ def test_causes_of_a_model_decision_show_the_retrieval_and_the_full_prompt(page:
         for retrieval in (e for e in causes.values() if e["kind"] == "memory.retrieved"):
             table = page.inner_text(f"#cause-tree .event-card[data-seq='{retrieval['seq']}'] table.retrieved")
             assert all(mem_id in table for mem_id in retrieval["data"]["ids"]) and "relevance" in table
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def tom(runs: Path) -> Path:
+    return tom_run(runs)
+
+
+def knowledge_row(page: Page, fact: str) -> Any:
+    return page.locator(f"#knowledge-table tr[data-fact='{fact}']")
+
+
+def test_the_knowledge_view_marks_a_false_belief_and_shows_the_event_behind_it(page: Page, runs: Path) -> None:
+    run = sally_anne_run(runs, "sally-anne-browser")
+    put, moved, lie = SALLY_ANNE["put"], SALLY_ANNE["moved"], SALLY_ANNE["lie"]
+    with served(run) as url:
+        open_viewer(page, url)
+        page.click("button[data-agent='sally']")
+        page.evaluate(f"simworld.app.setCursor({moved})")
+        wait_cursor(page, moved)
+        page.wait_for_selector("#knowledge-table")
+        settle(page)
+        assert page.inner_text("#agent-knowledge h3") == "Knowledge (2 facts · 1 false · 0 unknown)"
+        row = knowledge_row(page, "marble.container")
+        cells = row.locator("td")
+        assert cells.nth(1).inner_text() == "box"  # reality at the cursor
+        assert cells.nth(2).inner_text() == "basket ✗ false" and "false-belief" in (cells.nth(2).get_attribute("class") or "")
+        assert cells.nth(3).inner_text() == "basket ✗ false (anne: box)"  # what Sally thinks Anne believes
+        sally_room = knowledge_row(page, "sally.room").locator("td")
+        assert sally_room.nth(2).inner_text() == "hallway" and "false-belief" not in (sally_room.nth(2).get_attribute("class") or "")
+
+        # a click on the false belief: the event it rests on, and the move Sally did not see
+        cells.nth(2).locator("button").click()
+        page.wait_for_selector(f"#belief-events .event-card[data-seq='{put}']")
+        page.wait_for_selector(f"#belief-reality .event-card[data-seq='{moved}']")
+        settle(page)
+        assert page.inner_text("#belief-summary") == "What sally believes about marble.container: basket ✗ false · reality: box"
+        assert "witnesses: sally, anne" in page.inner_text(f"#belief-events .event-card[data-seq='{put}']")
+        assert page.inner_text("#belief-reality-witnessed") == "sally was not among its witnesses"
+        page.click("#close-causes")
+
+        # at the end: Anne's lie is what Sally believes; Bob's room she does not know
+        page.evaluate(f"simworld.app.setCursor({lie + 5})")
+        wait_cursor(page, lie + 2)
+        page.wait_for_selector("#knowledge-table tr[data-fact='bob.room']")
+        settle(page)
+        assert knowledge_row(page, "marble.container").locator("td").nth(2).inner_text() == "drawer ✗ false"
+        unknown = knowledge_row(page, "bob.room").locator("td").nth(2)
+        assert unknown.inner_text() == "unknown" and "unknown-belief" in (unknown.get_attribute("class") or "")
+        knowledge_row(page, "marble.container").locator("td").nth(2).locator("button").click()
+        page.wait_for_selector(f"#belief-events .event-card[data-seq='{lie}']")
+        settle(page)
+        assert "It is in the drawer." in page.inner_text("#belief-events")
+        page.click("#close-causes")
+
+        page.check("#knowledge-only-false")
+        settle(page)
+        assert page.eval_on_selector_all("#knowledge-table tbody tr", "rows => rows.map(r => r.dataset.fact)") == [
+            "marble.container"]
+    assert page.errors == [] and page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_the_exported_page_shows_the_same_knowledge_as_the_server(page: Page, tom: Path, tmp_path: Path) -> None:
+    from simworld.viewer.export import export_html
+
+    events = raw_events(tom)
+    agents = [e["agent"] for e in events if e["kind"] == "agent.joined"]
+    open_viewer(page, export_html(tom, tmp_path / "tom.html").as_uri())
+    n = len(events)
+    with served(tom) as url:
+        for agent in agents:
+            for upto in (0, n // 3, 2 * n // 3, n - 1):
+                for opts in ({}, {"only": "false"}, {"about": agents[0], "fact": "container"}):
+                    query = "&".join(f"{k}={v}" for k, v in {"agent": agent, "upto": upto, **opts}.items())
+                    exported = page.evaluate("([a, u, o]) => simworld.app.api.knowledge(a, u, o)", [agent, upto, opts])
+                    assert exported == get_json(url, f"/api/knowledge?{query}"), query
+        # the view draws it from the page alone
+        wrong = next((a, f) for a in agents for f in get_json(url, f"/api/knowledge?agent={a}&only=false")["facts"])
+    page.click(f"button[data-agent='{wrong[0]}']")
+    scrub_to(page, 1.0)
+    wait_cursor(page, events[-1]["seq"])
+    page.wait_for_selector(f"#knowledge-table tr[data-fact='{wrong[1]['fact']}'] td.false-belief")
+    page.click(f"#knowledge-table tr[data-fact='{wrong[1]['fact']}'] td.false-belief button")
+    page.wait_for_selector(f"#belief-events .event-card[data-seq='{wrong[1]['seq']}']")
+    assert all(u.startswith(("file:", "data:")) for u in page.requests)  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_tom_rooms_panel_shows_rooms_the_story_and_an_agents_false_beliefs(page: Page, tom: Path) -> None:
+    from simworld.scenarios.tom_rooms import render
+
+    from simworld.viewer.knowledge_view import KnowledgeQuery
+    from simworld.viewer.run import RunView
+
+    events = raw_events(tom)
+    names = {e["agent"]: e["data"]["persona"]["name"] for e in events if e["kind"] == "agent.joined"}
+    view = RunView(tom)
+    # a cursor where someone holds a false belief about where an object is
+
+    def wrong_about_an_object(agent: str, upto: int) -> bool:
+        answer = view.knowledge_answer(KnowledgeQuery(agent, only="false"), upto)
+        return any(f["fact"].endswith(".container") for f in answer["facts"])
+
+    upto, agent = next((e["seq"], a) for e in reversed(events) for a in names if wrong_about_an_object(a, e["seq"]))
+    wrong = view.knowledge_answer(KnowledgeQuery(agent, only="false", second=False), upto)["facts"]
+    scene = next(e for e in events if e["kind"] == "tom.scene")["data"]
+    reality: dict[str, str] = {}
+    for e in events[: upto + 1]:
+        reality.update(e["data"].get("facts") or {})
+    with served(tom) as url:
+        open_viewer(page, url)
+        page.evaluate(f"simworld.app.setCursor({upto})")
+        wait_cursor(page, upto)
+        assert page.inner_text("#panel h2") == "Rooms"
+        for room in scene["rooms"]:
+            card = page.inner_text(f"#tom-room-{room} .who")
+            here = [names[a] for a in names if reality.get(f"{a}.room") == room]
+            assert card == ("here: " + ", ".join(here) if here else "nobody here"), room
+            for obj in (o for o, r in scene["objects"].items() if r == room):
+                cell = page.inner_text(f"#tom-room-{room} tr[data-object='{obj}'] td.reality")
+                assert cell == "the " + reality[f"{obj}.container"]
+        hallway = [names[a] for a in names if reality.get(f"{a}.room", "hallway") == "hallway"]
+        assert page.inner_text("#tom-hallway .who") == (", ".join(hallway) or "nobody")
+        story = [line.text for line in render(events) if line.seq <= upto]
+        assert page.eval_on_selector_all("#tom-story li", "els => els.map(e => e.textContent)") == story[-300:]
+
+        page.select_option("#tom-agent-pick", agent)
+        page.wait_for_selector(f"#tom-false li[data-fact='{wrong[0]['fact']}']")
+        settle(page)
+        assert page.eval_on_selector_all("#tom-false li", "els => els.map(e => e.dataset.fact)") == [f["fact"] for f in wrong]
+        assert f"False beliefs of {names[agent]} ({len(wrong)})" == page.inner_text("#tom-false-head")
+        obj_fact = next(f for f in wrong if f["fact"].endswith(".container"))
+        obj = obj_fact["fact"].rsplit(".", 1)[0]
+        cell = page.locator(f"tr[data-object='{obj}'] td.false-belief")
+        assert cell.inner_text() == f"{obj_fact['belief']} ✗ false"
+        cell.locator("button").click()
+        page.wait_for_selector(f"#belief-events .event-card[data-seq='{obj_fact['seq']}']")
     assert page.errors == []  # type: ignore[attr-defined]

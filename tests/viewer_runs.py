@@ -23,6 +23,7 @@ XSS_TEXT = "</script><script>window.__xss='message'</script>"
 XSS_RESPONSE = "<img src=x onerror=window.__xss='response'><a href=\"javascript:window.__xss='link'\">x</a>"
 XSS_KIND = "custom.<b onmouseover=window.__xss='kind'>kind</b>"
 XSS_RUN_ID = "<iframe src=javascript:window.__xss='run'>"
+XSS_FACT = "<img src=x onerror=window.__xss='fact'>.owner"
 
 
 def auction_run(out: Path, fmt: str = "first_price", seed: int = 3) -> Path:
@@ -56,10 +57,11 @@ def xss_run(out: Path) -> Path:
     put(0.0, "agent.joined", {"persona": {"id": "mallory", "name": XSS_NAME, "description": XSS_DESC, **persona},
                               "brain": XSS_TEXT}, agent="mallory")
     opened = put(1.0, "auction.opened", {"item": {"id": XSS_ITEM, "starting_price": 10.0}, "lot": 1,
-                                         "format": "english", "reserve": 0.0}, witnesses=both)
+                                         "format": "english", "reserve": 0.0, "facts": {XSS_FACT: XSS_NAME}},
+                 witnesses=both)
     put(1.0, "auction.valuations", {"item": XSS_ITEM, "values": {"alice": 20.0, "mallory": 18.0}}, causes=[opened])
-    msg = put(2.0, "message.sent", {"sender": "mallory", "audience": ["alice"], "text": XSS_TEXT},
-              agent="mallory", witnesses=both)
+    msg = put(2.0, "message.sent", {"sender": "mallory", "audience": ["alice"], "text": XSS_TEXT,
+                                    "claims": {XSS_FACT: XSS_RESPONSE}}, agent="mallory", witnesses=both)
     note = put(2.0, "memory.written", {"id": "n0", "kind": "note", "text": XSS_TEXT, "importance": 5.0},
                agent="alice")
     call = put(3.0, "model.call", {"model": "fake", "messages": [{"role": "user", "content": XSS_TEXT}],
@@ -176,3 +178,103 @@ def memory_run(out: Path, short_term: int | None = None, name: str = "memory-run
     put(12.0, "run.finished", {"status": "completed", "reason": None})
     w.close("completed")
     return path
+
+
+#: The seqs of the Sally-Anne run's story (see :func:`sally_anne_run`).
+SALLY_ANNE = {"put": 4, "left": 5, "moved": 6, "back": 7, "lie": 8}
+
+
+def sally_anne_run(out: Path, name: str = "sally-anne") -> Path:
+    """Sally puts the marble in the basket and leaves; Anne moves it to the box; Sally comes back and Anne
+    tells her, in private, that it is in the drawer (a lie). Bob is in the garden all along. Every event of
+    the story happens at the same simulated time: only the seqs order them."""
+    path = out / name
+    w = RunWriter(path, {"run_id": name, "scenario": "custom", "seed": 0})
+    seq = 0
+
+    def put(kind: str, data: dict[str, Any], agent: str | None = None, witnesses: Any = ()) -> int:
+        nonlocal seq
+        ev = {"seq": seq, "t": 0.0 if kind in ("run.started", "agent.joined") else 1.0, "kind": kind, "agent": agent,
+              "witnesses": list(witnesses), "causes": [seq - 1] if seq > 3 else [], "data": data}
+        w.append(dumps(ev), kind)
+        seq += 1
+        return seq - 1
+
+    put("run.started", {"scenario": "custom", "seed": 0, "config": {}})
+    for who in ("sally", "anne", "bob"):
+        put("agent.joined", {"persona": {"id": who, "name": who.title()}, "brain": "rule"}, agent=who)
+    both = ["sally", "anne"]
+    assert put("story.put", {"facts": {"marble.container": "basket"}}, "sally", both) == SALLY_ANNE["put"]
+    assert put("story.left", {"facts": {"sally.room": "hallway"}}, "sally", both) == SALLY_ANNE["left"]
+    assert put("story.moved", {"facts": {"marble.container": "box"}}, "anne", ["anne"]) == SALLY_ANNE["moved"]
+    assert put("story.back", {"facts": {"sally.room": "room"}, "covert": []}, "sally", both) == SALLY_ANNE["back"]
+    assert put("message.sent", {"sender": "anne", "audience": ["sally"], "text": "It is in the drawer.",
+                                "claims": {"marble.container": "drawer"}}, "anne", both) == SALLY_ANNE["lie"]
+    put("story.garden", {"facts": {"bob.room": "garden"}}, "bob", ["bob"])
+    put("run.finished", {"status": "completed", "reason": None})
+    w.close("completed")
+    return path
+
+
+def tom_run(out: Path, seed: int = 3, steps: int = 40) -> Path:
+    """A real tom_rooms run: 4 agents, 2 rooms, 2 objects a room."""
+    result = sw.run("tom_rooms", seed=seed, out=out, overrides={"steps": steps, "n_agents": 4, "rooms": 2, "objects": 2})
+    return Path(result.path)
+
+
+def exported_knowledge(data: dict[str, Any], agent: str, upto: int | None, **opts: Any) -> dict[str, Any]:
+    """What the exported page answers for ``/api/knowledge`` (``LocalApi.knowledge`` in api.js, in Python)."""
+    k = data["knowledge"]
+    events = data["events"]
+    if upto is None:
+        row = len(events) - 1
+    elif data["seq_is_row"]:
+        row = max(-1, min(upto, len(events) - 1))
+    else:
+        row = max((i for i, e in enumerate(events) if e["seq"] <= upto), default=-1)
+    offset, limit = int(opts.get("offset", 0)), min(1000, int(opts.get("limit", 100)))
+    out: dict[str, Any] = {"agent": agent, "seq": events[row]["seq"] if row >= 0 else None,
+                           "run_facts": k["run_facts"], "stated": 0, "scanned": 0, "false": 0, "unknown": 0,
+                           "total": 0, "offset": offset, "limit": limit, "about": [], "others": 0, "facts": [],
+                           "note": k["note"]}
+    if not k["facts"]:
+        return out
+
+    def at(points: list[list[Any]] | None) -> tuple[Any, Any]:
+        found = [p for p in points or [] if p[0] <= row]
+        return (found[-1][1], found[-1][2]) if found else (None, None)
+
+    def value(i: int | None) -> Any:
+        return None if i is None else k["values"][i]
+
+    known = agent in k["agents"]
+    if not known and out["note"] is None:
+        out["note"] = f"{agent} witnessed no event that states a fact: it believes nothing"
+    about = [] if str(opts.get("second", "1")) == "0" else (
+        opts["about"].split(",") if opts.get("about") else [a for a in k["agents"] if a != agent][:8])
+    stated = [i for i, f in enumerate(k["facts"]) if k["first"][i] <= row and opts.get("fact", "").lower() in f.lower()]
+    out.update(stated=len(stated), scanned=min(len(stated), 5000), about=about, others=len(k["agents"]) - known)
+    rows = []
+    for i in stated[:5000]:
+        r, r_seq = at(k["reality"][i])
+        b, b_seq = at(k["beliefs"].get(agent, {}).get(str(i))) if known else (None, None)
+        false = b is not None and b != r
+        out["false"] += false
+        out["unknown"] += b is None
+        only = opts.get("only")
+        if only == "false" and not false or only == "unknown" and b is not None or only == "known" and b is None:
+            continue
+        rows.append((i, r, {"fact": k["facts"][i], "reality": value(r), "reality_seq": r_seq, "belief": value(b),
+                            "seq": b_seq, "false": false}))
+    out["total"] = len(rows)
+    for i, r, item in rows[offset : offset + limit]:
+        item["second"] = []
+        for other in about:
+            b, b_seq = (None, None)
+            if other != agent and known and other in k["agents"]:
+                b, b_seq = at(k["second"][agent][other].get(str(i)))
+            theirs = at(k["beliefs"].get(other, {}).get(str(i)))[0] if other in k["agents"] else None
+            item["second"].append({"about": other, "belief": value(b), "seq": b_seq,
+                                   "false": b is not None and b != r, "theirs": value(theirs)})
+        out["facts"].append(item)
+    return out

@@ -22,6 +22,7 @@ def auction_memory() -> MemoryConfig:
     kinds = {
         "auction.opened": 3.0, "auction.ask": 1.0, "auction.clock": 1.0, "auction.bid": 2.0, "auction.dropped": 2.0,
         "auction.sold": 6.0, "auction.unsold": 4.0, "auction.rejected": 7.0, "auction.bids_revealed": 5.0,
+        "auction.value": 2.0,
         "agent.acted": 1.0,
     }
     base = ImportanceConfig()

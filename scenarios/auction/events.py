@@ -3,6 +3,18 @@
 Prices, bids and values are in the lots' currency; ``item`` is a house id. Every lot is announced by
 ``auction.opened``; bidding then follows the format (asks, a clock, or sealed bids) and ends in
 ``auction.sold`` or ``auction.unsold``.
+
+Facts (``data.facts``, logged for the theory-of-mind analysis and never perceived; ids are the house's and
+the bidders' own, so a fact keeps its name over relistings):
+
+- ``<bidder>.value_of_<item>``: a bidder's private value of a lot, stated by ``auction.value``, which its
+  owner alone witnesses (a rival never learns it); one such event per bidder and lot;
+- ``<item>.high_bid`` and ``<item>.high_bidder``: the standing high bid and who holds it, stated by every
+  ``auction.bid`` the room hears (English and Dutch; a sealed bid states nothing, its bidder alone sees it);
+- ``<item>.status`` (``"sold"`` or ``"unsold"``), and on a sale ``<item>.price`` (the hammer price, which
+  a second-price sale sets below the winning bid) and ``<item>.winner``: stated by ``auction.sold`` and
+  ``auction.unsold``, which the room witnesses. An unsold lot states no price or winner (None would read as
+  "unknown"); relisted and sold later, its status becomes ``"sold"``.
 """
 
 from __future__ import annotations
@@ -49,6 +61,20 @@ class AuctionValuations(Payload):
     values: dict[str, float] = Field(description="bidder id -> private value")
 
 
+class AuctionValue(Payload):
+    """A bidder learns its own value of a lot, witnessed by that bidder alone (facts: ``<bidder>.value_of_<item>``).
+
+    One event per bidder as the lot opens, perceived like any other: the bidder's memory keeps its
+    valuation of every lot (what it could recall when a later lot comes up), the value stays visible to
+    it (it also gets it in each decision request of the lot), and no rival ever witnesses it.
+    ``auction.valuations`` (witnessed by no one) remains the ground truth the metrics read."""
+
+    kind: ClassVar[str] = "auction.value"
+    item: str
+    bidder: str
+    value: float = Field(description="the bidder's private value of the lot")
+
+
 class AuctionAsk(Payload):
     """English: the auctioneer asks for a bid at ``ask``."""
 
@@ -69,7 +95,7 @@ class AuctionClock(Payload):
 
 class AuctionBid(Payload):
     """A bid counts: the first one heard in an English round or at a Dutch clock price, or a sealed bid
-    (witnessed by its bidder alone)."""
+    (witnessed by its bidder alone). A bid the room hears states ``<item>.high_bid`` and ``<item>.high_bidder``."""
 
     kind: ClassVar[str] = "auction.bid"
     item: str
@@ -106,7 +132,8 @@ class AuctionBidsRevealed(Payload):
 
 
 class AuctionSold(Payload):
-    """The hammer falls: who won the lot and at what price."""
+    """The hammer falls: who won the lot and at what price (facts: ``<item>.status`` ``"sold"``,
+    ``<item>.price``, ``<item>.winner``)."""
 
     kind: ClassVar[str] = "auction.sold"
     item: str
@@ -118,7 +145,7 @@ class AuctionSold(Payload):
 
 
 class AuctionUnsold(Payload):
-    """A lot closes without a sale."""
+    """A lot closes without a sale (facts: ``<item>.status`` ``"unsold"``)."""
 
     kind: ClassVar[str] = "auction.unsold"
     item: str
@@ -128,6 +155,12 @@ class AuctionUnsold(Payload):
 
 
 EVENTS: tuple[type[Payload], ...] = (
-    AuctionOpened, AuctionValuations, AuctionAsk, AuctionClock, AuctionBid, AuctionDropped, AuctionRejected,
-    AuctionBidsRevealed, AuctionSold, AuctionUnsold,
+    AuctionOpened, AuctionValuations, AuctionValue, AuctionAsk, AuctionClock, AuctionBid, AuctionDropped,
+    AuctionRejected, AuctionBidsRevealed, AuctionSold, AuctionUnsold,
 )
+
+
+def value_fact(bidder: str, item: str) -> str:
+    """The fact naming ``bidder``'s private value of ``item``: ``"bidder007.value_of_house03"`` (one
+    attribute after the entity, so a probe reads "the value of house03 of <the bidder's name>")."""
+    return f"{bidder}.value_of_{item}"

@@ -14,7 +14,7 @@ from simworld.agents.brain_config import assign_shares
 from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona
 from simworld.scenarios.auction.config import AuctionConfig
-from simworld.scenarios.auction.events import EVENTS
+from simworld.scenarios.auction.events import EVENTS, value_fact
 from simworld.scenarios.auction.items import House, generate_houses, iid_lots, load_houses
 from simworld.scenarios.auction.metrics import auction_metrics
 from simworld.scenarios.auction.policies import ACTION_TYPES, DUTCH, ENGLISH, SEALED, policies
@@ -31,6 +31,11 @@ _EPS = 1e-9
 
 #: What a lot's bidding ends with: the winner and the price, or (None, None) without a valid bid.
 Outcome = tuple[str | None, float | None]
+
+
+def standing(item: str, amount: float, bidder: str) -> dict[str, Any]:
+    """The facts a bid the room hears states: the lot's standing high bid and who holds it."""
+    return {f"{item}.high_bid": amount, f"{item}.high_bidder": bidder}
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +203,11 @@ class AuctionScenario(Scenario):
                 },
                 witnesses=self.room,
             )
-            world.log("auction.valuations", {"item": house.id, "values": values}, causes=(open_seq,))
+            val_seq = world.log("auction.valuations", {"item": house.id, "values": values}, causes=(open_seq,))
+            for bidder, value in values.items():
+                # Each bidder learns its own value, a fact no rival witnesses (one event per bidder and lot).
+                world.emit("auction.value", {"item": house.id, "bidder": bidder, "value": value},
+                           witnesses=(bidder,), causes=(val_seq,), facts={value_fact(bidder, house.id): value})
             context = {
                 "format": cfg.format, "item": item, "lot": lot_no, "increment": increment, "reserve": reserve,
                 "min_bid": max(listing, reserve), "n_bidders": len(self.room),
@@ -222,6 +231,7 @@ class AuctionScenario(Scenario):
                     agent=winner,
                     causes=(self.last_bid,) if self.last_bid is not None else (open_seq,),
                     hidden=("winner_value",),
+                    facts={f"{house.id}.status": "sold", f"{house.id}.price": price, f"{house.id}.winner": winner},
                 )
                 self.budget_left[winner] -= price
             else:
@@ -231,6 +241,7 @@ class AuctionScenario(Scenario):
                     {"item": house.id, "lot": lot_no, "reason": reason, "highest": price},
                     witnesses=self.room,
                     causes=(open_seq,),
+                    facts={f"{house.id}.status": "unsold"},  # no price or winner: None would read as unknown
                 )
                 if cfg.discount > 0 and relist < cfg.max_relists:
                     queue.append((house, round(listing * (1.0 - cfg.discount), 6), relist + 1))
@@ -281,7 +292,7 @@ class AuctionScenario(Scenario):
             yield world.timeout(delay)
             self.last_bid = world.emit(
                 "auction.bid", {"item": item, "bidder": winner.id, "amount": ask, "tied": tied},
-                witnesses=self.room, agent=winner.id, causes=(ask_seq,),
+                witnesses=self.room, agent=winner.id, causes=(ask_seq,), facts=standing(item, ask, winner.id),
             )
             leader, price = winner.id, ask
             ask = round(ask + inc, 9)
@@ -353,7 +364,7 @@ class AuctionScenario(Scenario):
                 yield world.timeout(delay)
                 self.last_bid = world.emit(
                     "auction.bid", {"item": item, "bidder": winner.id, "amount": clock, "tied": tied},
-                    witnesses=self.room, agent=winner.id, causes=(clock_seq,),
+                    witnesses=self.room, agent=winner.id, causes=(clock_seq,), facts=standing(item, clock, winner.id),
                 )
                 return winner.id, clock
             yield world.timeout(cfg.round_timeout)

@@ -2,6 +2,13 @@
 
 Moves are logged by :func:`move_data`, the one place a ``debate.move`` payload is built (a speech, an
 interjection and a private word all have the same keys).
+
+Facts (for the theory-of-mind analysis; logged, never perceived): every move states the opinion its
+speaker expresses on the proposition, ``<speaker>.opinion_on_<proposition>`` (:func:`opinion_fact`): the
+speaker's opinion (-1 against .. +1 for) as it speaks, before the move's own effects. Its witnesses are
+those who heard the move (present from its start to its end), or the two of a private word, so a member
+of the audience who was out of the room knows only what it heard before. The fact is the opinion *as last
+expressed*: the dynamics change opinions silently (``belief.updated``) and state nothing.
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ class DebateRound(Payload):
 
 
 class DebateMove(Payload):
-    """An argument move: a speech, an interjection or a private word, with its delivered strength."""
+    """An argument move: a speech, an interjection or a private word, with its delivered strength (facts:
+    the speaker's expressed opinion, ``<speaker>.opinion_on_<proposition>``)."""
 
     kind: ClassVar[str] = "debate.move"
     proposition: str
@@ -149,3 +157,8 @@ def move_data(proposition: str, speaker: str, move: str, side: float, strength: 
     return {"proposition": proposition, "speaker": speaker, "move": move, "side": side, "strength": strength,
             "duration": duration, "cut": cut, "interrupted_by": interrupted_by, "round": round,
             "interjection": interjection, "private": private}
+
+
+def opinion_fact(speaker: str, proposition: str) -> str:
+    """The fact naming the opinion ``speaker`` expressed on ``proposition``: ``"debater001.opinion_on_p1"``."""
+    return f"{speaker}.opinion_on_{proposition}"

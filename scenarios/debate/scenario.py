@@ -13,7 +13,7 @@ from simworld.agents import Agent, Cast, generate_population, read_personas
 from simworld.agents.persona import Persona
 from simworld.scenarios.debate import dynamics
 from simworld.scenarios.debate.config import DebateConfig
-from simworld.scenarios.debate.events import EVENTS, move_data
+from simworld.scenarios.debate.events import EVENTS, move_data, opinion_fact
 from simworld.scenarios.debate.floor import first_interruption, speaking_order, speech_time
 from simworld.scenarios.debate.network import build_graph, influence_weights, load_edges
 from simworld.scenarios.debate.persuasion import argument_shift, move_strength
@@ -261,10 +261,12 @@ class DebateScenario(Scenario):
         """Log a move (``debate.move``, caused by the utterance ``said``), add its strength to the side's
         score unless it was a private word, and let those who ``heard`` it update their opinions."""
         side = self.side[pid][speaker.id]
+        # The opinion the speaker expresses, a fact those who heard the move witness.
+        expressed = {opinion_fact(speaker.id, pid): float(self.x[pid][self.index[speaker.id]])}
         seq = world.emit("debate.move", move_data(pid, speaker.id, move, side, strength, duration, rnd, cut=cut,
                                                   interrupted_by=interrupted_by, interjection=interjection,
                                                   private=private),
-                         witnesses=heard, agent=speaker.id, causes=(said,))
+                         witnesses=heard, agent=speaker.id, causes=(said,), facts=expressed)
         if not private:
             self.strength_total["for" if side > 0 else "against"] += strength
         self.hear_move(pid, speaker.id, move, strength, heard, seq)

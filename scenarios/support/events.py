@@ -2,6 +2,18 @@
 
 A simulated session and a replayed ESConv conversation write the same kinds with the same keys: the
 payloads of the session events are built here, each by one function.
+
+Facts and claims (for the theory-of-mind analysis; logged, never perceived) are about the seeker, named by
+its id: ``<seeker>.problem_type``, ``<seeker>.emotion_type``, ``<seeker>.situation`` and
+``<seeker>.intensity`` (:func:`seeker_fact`).
+
+- ``support.seeker_state`` states them as the session starts, witnessed (and perceived) by the seeker
+  alone: the supporter, who witnesses ``support.session_started`` (where they are hidden), does not learn
+  them there;
+- ``support.disclosed`` carries the disclosed part as a *claim* of the seeker (``claims``: what was said,
+  which changes no reality): the supporter believes it from then on, and each of the two believes the
+  other does; a part never disclosed stays unknown to the supporter;
+- ``support.intensity`` states the new intensity, witnessed by the seeker alone.
 """
 
 from __future__ import annotations
@@ -49,14 +61,31 @@ class SupportSessionStarted(Payload):
     situation: str
 
 
+class SupportSeekerState(Payload):
+    """What the seeker brings to its session, witnessed by the seeker alone: its own problem, emotion,
+    intensity and situation (facts ``<seeker>.problem_type``, ``.emotion_type``, ``.intensity``,
+    ``.situation``; an unknown intensity is left out). The seeker perceives it, so its memory holds its
+    own state from the start; the supporter learns the parts the seeker discloses."""
+
+    kind: ClassVar[str] = "support.seeker_state"
+    session: str
+    seeker: str
+    problem_type: str
+    emotion_type: str
+    intensity: float | None = Field(description="emotional intensity at the start, 1..5 (None: not recorded)")
+    situation: str
+
+
 class SupportDisclosed(Payload):
-    """The seeker tells part of its story (trust has grown enough)."""
+    """The seeker tells part of its story (trust has grown enough); ``claims`` says it as ``<seeker>.<part>``."""
 
     kind: ClassVar[str] = "support.disclosed"
     session: str
     seeker: str
     part: Literal["emotion_type", "problem_type", "situation"]
     value: str
+    claims: dict[str, str] | None = Field(default=None, description="what the seeker said, {'<seeker>.<part>': value} "
+                                          "(logged for analysis and hidden from the witnesses, who perceive ``value``)")
 
 
 class SupportStrategy(Payload):
@@ -71,7 +100,8 @@ class SupportStrategy(Payload):
 
 
 class SupportIntensity(Payload):
-    """The seeker's emotional intensity changed after a supporter's turn (seen by the seeker only)."""
+    """The seeker's emotional intensity changed after a supporter's turn (seen by the seeker only; facts:
+    ``<seeker>.intensity``)."""
 
     kind: ClassVar[str] = "support.intensity"
     session: str
@@ -119,14 +149,18 @@ class SupportWarning(Payload):
 
 
 EVENTS: tuple[type[Payload], ...] = (
-    SupportAssigned, SupportSessionStarted, SupportDisclosed, SupportStrategy, SupportIntensity, SupportFeedback,
-    SupportSessionEnded, SupportWarning,
+    SupportAssigned, SupportSessionStarted, SupportSeekerState, SupportDisclosed, SupportStrategy, SupportIntensity,
+    SupportFeedback, SupportSessionEnded, SupportWarning,
 )
 
 #: The keys of ``support.session_started`` that are ground truth, hidden from the witnesses.
 TRUTH = ("problem_type", "emotion_type", "intensity", "situation")
 #: The keys of ``support.session_ended`` that are hidden from the witnesses.
 OUTCOME = ("initial_intensity", "final_intensity")
+#: The key of ``support.disclosed`` hidden from the witnesses (they perceive the disclosed ``value``).
+CLAIMS = ("claims",)
+#: The attributes of a seeker stated as facts (``<seeker>.<attribute>``).
+FACTS = ("problem_type", "emotion_type", "intensity", "situation")
 
 
 def session_started(session: str, seeker: str, supporter: str, arm: str, compatibility: float | None,
@@ -153,3 +187,27 @@ def session_ended(session: str, seeker: str, supporter: str, arm: str, reason: s
     return {"session": session, "seeker": seeker, "supporter": supporter, "arm": arm, "reason": reason,
             "turns": turns, "resolved_turn": resolved_turn, "initial_intensity": initial_intensity,
             "final_intensity": final_intensity}
+
+
+def seeker_fact(seeker: str, attribute: str) -> str:
+    """The fact naming one attribute of a seeker: ``"seeker003.problem_type"``."""
+    return f"{seeker}.{attribute}"
+
+
+def seeker_state(session: str, seeker: str, problem_type: str, emotion_type: str, intensity: float | None,
+                 situation: str) -> dict[str, Any]:
+    """The ``support.seeker_state`` payload (log it with ``facts=`` :func:`seeker_facts` of it)."""
+    return {"session": session, "seeker": seeker, "problem_type": problem_type, "emotion_type": emotion_type,
+            "intensity": intensity, "situation": situation}
+
+
+def seeker_facts(state: dict[str, Any]) -> dict[str, Any]:
+    """The facts a ``support.seeker_state`` payload states: each known part of the seeker's state."""
+    seeker = state["seeker"]
+    return {seeker_fact(seeker, key): state[key] for key in FACTS if state[key] is not None}
+
+
+def disclosed(session: str, seeker: str, part: str, value: str) -> dict[str, Any]:
+    """The ``support.disclosed`` payload, the part said as a claim (log it with ``hidden=CLAIMS``)."""
+    return {"session": session, "seeker": seeker, "part": part, "value": value,
+            "claims": {seeker_fact(seeker, part): value}}

@@ -190,6 +190,11 @@ class SupportScenario(Scenario):
                            events.session_started(sid, seeker.id, sup.id, arm, fit, role.problem_type, role.emotion_type,
                                                   role.intensity, role.told_situation()),
                            witnesses=pair, hidden=events.TRUTH, causes=(self.assign_seq,))
+        # The seeker's own state, facts only it witnesses (the supporter learns what is disclosed).
+        state = events.seeker_state(sid, seeker.id, role.problem_type, role.emotion_type, float(role.intensity),
+                                    role.told_situation())
+        world.emit("support.seeker_state", state, witnesses=[seeker.id], causes=(start,),
+                   facts=events.seeker_facts(state))
         intensity, trust, told = float(role.intensity), 0.0, 0
         reason, resolved_turn, last, turns = "time", None, start, 0
         for turn in range(cfg.max_turns):
@@ -205,9 +210,9 @@ class SupportScenario(Scenario):
             words = " ".join([act.text or f"I feel {said}."] + [tells[p] for p in new_parts])
             yield world.timeout(self.typing(words))
             msg = world.say(seeker.id, [sup.id], words, causes=(last,), session=sid, cue=said)
-            for part in new_parts:
-                world.emit("support.disclosed", {"session": sid, "seeker": seeker.id, "part": part, "value": truth[part]},
-                           witnesses=pair, agent=seeker.id, causes=(msg,))
+            for part in new_parts:  # said, so a claim: the supporter believes it, each knows the other heard it
+                world.emit("support.disclosed", events.disclosed(sid, seeker.id, part, truth[part]),
+                           witnesses=pair, agent=seeker.id, causes=(msg,), hidden=events.CLAIMS)
             if act.end:
                 reason = "resolved" if intensity <= cfg.resolved_at else "seeker_left"
                 break
@@ -226,7 +231,9 @@ class SupportScenario(Scenario):
             if new != intensity:
                 world.emit("support.intensity", {"session": sid, "seeker": seeker.id, "previous": intensity,
                                                  "intensity": new, "level": round(new), "strategy": reply.strategy,
-                                                 "trust": trust}, witnesses=[seeker.id], agent=seeker.id, causes=(sseq,))
+                                                 "trust": trust},
+                           witnesses=[seeker.id], agent=seeker.id, causes=(sseq,),
+                           facts={events.seeker_fact(seeker.id, "intensity"): new})
                 intensity = new
             if resolved_turn is None and intensity <= cfg.resolved_at:
                 resolved_turn = turns
@@ -252,6 +259,10 @@ class SupportScenario(Scenario):
                                events.session_started(sid, seeker.id, sup.id, "recorded", None, conv.problem_type,
                                                       conv.emotion_type, conv.initial_intensity, conv.situation),
                                witnesses=pair, hidden=events.TRUTH)
+            state = events.seeker_state(sid, seeker.id, conv.problem_type, conv.emotion_type, conv.initial_intensity,
+                                        conv.situation)
+            world.emit("support.seeker_state", state, witnesses=[seeker.id], causes=(start,),
+                       facts=events.seeker_facts(state))
             last, turns = start, 0
             for k, turn in enumerate(conv.turns):
                 yield world.timeout(self.typing(turn.text))

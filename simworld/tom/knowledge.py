@@ -218,6 +218,7 @@ class Knowledge:
             raise BadInput(self.source, "no event has witnesses: theory of mind needs to know who perceived what")
         self.end = float(t)
         self.agents: tuple[str, ...] = tuple(sorted(agents))
+        self._known = frozenset(self.agents)
         for a in self.agents:
             self.names.setdefault(a, a)
 
@@ -241,7 +242,7 @@ class Knowledge:
             raise BadInput("chain", "a belief needs at least one agent")
         if len(c) > MAX_ORDER:
             raise BadInput("chain", f"order {len(c)} is above the highest order, {MAX_ORDER}")
-        known = set(self.agents)
+        known = self._known
         for a in c:
             if a not in known:
                 listed = ", ".join(self.agents[:8]) + (" ..." if len(self.agents) > 8 else "")

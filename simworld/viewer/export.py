@@ -3,8 +3,10 @@
 The page carries the viewer's CSS and scripts inline and, as JSON in a ``<script type="application/json">``
 block (with every ``<`` escaped, so no log string can close it), what the replay server would answer from:
 the events the run log's reader accepted (volatile fields merged, as the server sends them), the manifest,
-metrics and warnings, each agent's missed perceptions from the index, and each agent's memory view at
-every cursor (:mod:`simworld.viewer.memory_view`), so that the page shows the same memory as the server.
+metrics and warnings, each agent's missed perceptions from the index, each agent's memory view at
+every cursor (:mod:`simworld.viewer.memory_view`), so that the page shows the same memory as the server,
+and the change points of every belief about a fact (:mod:`simworld.viewer.knowledge_view`), so that its
+knowledge view answers as the server's.
 The browser only looks these up; a Content-Security-Policy allows only the inline scripts written here
 (by hash).
 """
@@ -20,13 +22,14 @@ import numpy as np
 
 from simworld.errors import BadInput
 from simworld.runlog import dumps
+from simworld.viewer.knowledge_view import knowledge_timelines
 from simworld.viewer.memory_view import memory_views
 from simworld.viewer.panels import STATIC
 from simworld.viewer.run import RunView
 
 #: The largest events.jsonl that is exported; a bigger run is for ``simworld replay`` itself.
 MAX_EXPORT_BYTES = 25 << 20
-SCRIPTS = ["dom.js", "api.js", "timeline.js", "events.js", "agents.js", "metrics.js"]
+SCRIPTS = ["dom.js", "api.js", "timeline.js", "events.js", "knowledge.js", "agents.js", "metrics.js"]
 _SCRIPT_END = re.compile(r"</(script)", re.IGNORECASE)
 
 
@@ -70,6 +73,7 @@ def export_html(run_dir: str | Path, out: str | Path, panel: Path | None = None)
         + b',"seq_is_row":' + dumps(idx.seq_is_row)
         + b',"missed":' + dumps({a: idx.missed_seqs(a) for a in agents})
         + b',"memory":' + dumps(memory_views(view))
+        + b',"knowledge":' + dumps(knowledge_timelines(view))
         + b',"events":' + view.events_json(np.arange(idx.n)) + b"}"
     )
     data_text = data.decode("utf-8").replace("<", "\\u003c")

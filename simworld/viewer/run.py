@@ -18,6 +18,7 @@ import orjson
 from simworld.memory import MemoryRecord, MemoryStream, rebuild_memory
 from simworld.runlog import EVENTS, MANIFEST, METRICS, VOLATILE, RunLog, dumps, read_volatile
 from simworld.viewer.index import Query, RunIndex
+from simworld.viewer.knowledge_view import KnowledgeQuery, RunKnowledge
 from simworld.viewer.panels import PanelInfo, resolve_panel
 
 RECENT = 200  # how many of an agent's perceived events or memories one answer lists
@@ -103,6 +104,8 @@ class RunView:
         self._beliefs: dict[str, tuple[np.ndarray, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         self._meta: dict[str, Any] | None = None
+        self._knowledge: RunKnowledge | None = None
+        self._knowledge_lock = threading.Lock()
 
     # -- run-level ----------------------------------------------------------------------------------
     def agents(self) -> list[dict[str, Any]]:
@@ -220,6 +223,20 @@ class RunView:
         out = [{**rec, "updates": updates[k]} for k, rec in latest.items()]
         out.sort(key=lambda r: -r["seq"] if isinstance(r["seq"], int) else 0)  # the latest updated first
         return {"agent": agent, "updates": n, "held": len(out), "beliefs": out[:RECENT]}
+
+    def knowledge(self) -> RunKnowledge:
+        """The run's knowledge engine, built on first use (once, whichever request asks first)."""
+        with self._knowledge_lock:
+            if self._knowledge is None:
+                self._knowledge = RunKnowledge(self.index)
+            return self._knowledge
+
+    def knowledge_answer(self, q: KnowledgeQuery, upto: int | None) -> dict[str, Any]:
+        """``/api/knowledge``: what ``q.agent`` believes about each fact at ``upto``, next to reality
+        (see :mod:`simworld.viewer.knowledge_view`)."""
+        row = self.cursor_row(upto)
+        seq = int(self.index.cols.seq[row]) if row >= 0 else None
+        return self.knowledge().answer(q, row, seq)
 
     def memory(self, agent: str, upto: int | None) -> bytes:
         """``/api/memory``: the agent's memory at ``upto`` (see :meth:`memory_answer`), as JSON."""

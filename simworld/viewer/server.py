@@ -2,7 +2,8 @@
 
 Routes: ``/`` (the page), ``/static/...`` (assets), ``/panel.js`` (the scenario panel, from the scenario's
 package or the user's ``--panel``: never from the run folder, see :mod:`simworld.viewer.panels`),
-``/api/{meta,events,histogram,beliefs,memory,metrics}`` (JSON), ``/files/NAME`` (a file of the run
+``/api/{meta,events,histogram,beliefs,knowledge,memory,metrics}`` (JSON; ``knowledge``: see
+:mod:`simworld.viewer.knowledge_view`), ``/files/NAME`` (a file of the run
 directory, as text; never a script or a page). Only GET and HEAD; paths are checked so that nothing outside the run directory or
 the asset folder can be read, and on a loopback address only loopback Host headers are answered (a
 defence against DNS rebinding). Every answer, errors included (also those the stdlib makes itself: 400,
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from simworld.runlog import dumps
 from simworld.viewer.index import Query, QueryError, int_param
+from simworld.viewer.knowledge_view import KnowledgeQuery
 from simworld.viewer.panels import STATIC
 from simworld.viewer.run import RunView, servable
 
@@ -227,6 +229,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self._json(view.index.histogram(Query.parse({k: v for k, v in params.items() if k != "bins"}), bins))
         elif name == "beliefs":
             self._json(view.beliefs(_required(params, "agent"), _upto(params)))
+        elif name == "knowledge":
+            self._json(view.knowledge_answer(KnowledgeQuery.parse(params), _upto(params)))
         elif name == "memory":
             self._json(view.memory(_required(params, "agent"), _upto(params)))
         elif name == "metrics":

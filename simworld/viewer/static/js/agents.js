@@ -1,5 +1,6 @@
 /* Agents: the list, a persona card, and at the cursor what the agent perceived, its memory, its beliefs
- * (next to the truth where the scenario's panel can tell it) and its decisions. */
+ * (next to the truth where the scenario's panel can tell it), what it knows of the facts the run states
+ * (knowledge.js) and its decisions. */
 (function () {
   "use strict";
   const SW = window.simworld;
@@ -55,6 +56,9 @@
       this.listEl = h("ul", { id: "agent-list", class: "agent-list" });
       this.card = h("div", { id: "agent-card" });
       this.state = h("div", { id: "agent-state" });
+      this.knowledgeView = new SW.KnowledgeView(app);
+      this.knowledgeBox = null;
+      this.noFacts = false; // the run states no facts: the knowledge section is left out
       clear(root).append(h("h2", null, "Agents"), this.search, this.listEl, this.card, this.state);
       this.renderList();
     }
@@ -74,6 +78,7 @@
     }
 
     async select(id) {
+      this.knowledgeView.offset = 0;
       this.renderList();
       const agent = this.app.meta.agents.find((a) => a.id === id) || { id, name: id };
       const res = await this.app.api.events({ kind: "agent.joined", agent: id, limit: 1 });
@@ -96,18 +101,44 @@
       ]);
       if (gen !== this.gen) return;
       const memory = this.section("memory", "Memory", h("p", { class: "muted small" }, "rebuilding…"));
+      this.knowledgeBox = this.noFacts ? null : this.section("knowledge", "Knowledge", h("p", { class: "muted small" }, "…"));
       clear(this.state).append(
         h("div", { class: "at-cursor muted small" }, `${id} at t=${fmtTime(cursor.t)} (event #${cursor.seq})`),
         this.section("decisions", `Decisions (${decisions.total})`, this.decisions(decisions.events)),
+        this.knowledgeBox,
         this.section("beliefs", `Beliefs (${beliefs.held} held, ${beliefs.updates} updates)`, this.beliefs(beliefs)),
         this.section("perceived", `Perceived (${perceived.total})`, this.eventList(perceived.events)),
         memory
       );
+      this.renderKnowledge(cursor);
       // Rebuilding a memory reads all the agent's events so far: wait until the cursor rests.
       this.app.debounce("memory", 150, async () => {
         const res = await api.memory(id, upto);
         if (gen !== this.gen) return;
         clear(memory).append(h("h3", null, `Memory (${res.total})`), this.memory(res));
+      });
+    }
+
+    /** The knowledge section at the cursor (once the cursor rests: a first answer builds the run's engine). */
+    renderKnowledge(cursor) {
+      const box = this.knowledgeBox;
+      const id = this.app.agent;
+      if (!box || !id) return;
+      const gen = this.gen;
+      this.app.debounce("knowledge", 60, async () => {
+        const res = await this.app.api.knowledge(id, cursor.seq, this.knowledgeView.options());
+        if (gen !== this.gen || box !== this.knowledgeBox) return;
+        if (!res.run_facts && !res.note) {
+          this.noFacts = true;
+          box.remove();
+          return;
+        }
+        if (!res.facts.length && res.total && this.knowledgeView.offset) {
+          this.knowledgeView.offset = 0; // the page asked for is past the end (the cursor moved): start over
+          this.renderKnowledge(cursor);
+          return;
+        }
+        this.knowledgeView.fill(box, res);
       });
     }
 

@@ -1,8 +1,9 @@
 /* Where the page gets its data: the replay server's JSON API, or (in an exported page) the same
  * queries answered in the browser from what the export computed in Python and inlined in the page (the
- * events the log reader accepted, each agent's missed perceptions, each agent's memory at every cursor).
+ * events the log reader accepted, each agent's missed perceptions, each agent's memory at every cursor,
+ * the change points of every belief about a fact).
  * Both have one interface: meta(), events(q), histogram(q, bins), beliefs(agent, upto), memory(agent,
- * upto), metrics(). */
+ * upto), knowledge(agent, upto, opts), metrics(). */
 (function () {
   "use strict";
   const SW = window.simworld;
@@ -34,6 +35,8 @@
     histogram(q, bins) { return this.get("histogram", Object.assign({ bins }, q)); }
     beliefs(agent, upto) { return this.get("beliefs", { agent, upto }); }
     memory(agent, upto) { return this.get("memory", { agent, upto }); }
+    /** opts: offset, limit, about ("b,c"), second (0 for none), only (false|unknown|known), fact (a substring). */
+    knowledge(agent, upto, opts) { return this.get("knowledge", Object.assign({ agent, upto }, opts || {})); }
     metrics() { return this.get("metrics"); }
     fileUrl(name) { return "files/" + encodeURIComponent(name); }
   }
@@ -153,6 +156,80 @@
       return { source: "rebuild_memory", note: null, total: held.length, items };
     }
   }
+
+  /** The knowledge answer the server gives (simworld/viewer/knowledge_view.py), evaluated at the cursor from
+   * the change points the export computed: each timeline is [row, value index or null, seq or null], sorted. */
+  const KNOWLEDGE = { maxLimit: 1000, defaultLimit: 100, maxAbout: 8, maxScan: 5000 };
+
+  function pointAt(points, row) {
+    if (!points || !points.length || points[0][0] > row) return [null, null];
+    let lo = 0, hi = points.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (points[mid][0] <= row) lo = mid; else hi = mid - 1;
+    }
+    return [points[lo][1], points[lo][2]];
+  }
+
+  LocalApi.prototype.knowledge = async function (agent, upto, opts) {
+    opts = opts || {};
+    const K = this.data.knowledge || { run_facts: 0, note: null, facts: [], first: [], values: [], reality: [],
+      agents: [], beliefs: {}, about: {}, second: {}, second_note: null };
+    const num = (x, dflt) => (x === undefined || x === null || x === "" ? dflt : Number(x));
+    const offset = Math.max(0, num(opts.offset, 0));
+    const limit = Math.min(KNOWLEDGE.maxLimit, Math.max(0, num(opts.limit, KNOWLEDGE.defaultLimit)));
+    const only = opts.only || null;
+    if (only !== null && !["false", "unknown", "known"].includes(only)) throw new Error("knowledge: only must be false, unknown or known");
+    const row = this.rowAtOrBefore(upto);
+    const out = { agent, seq: row >= 0 ? this.all[row].seq : null, run_facts: K.run_facts, stated: 0, scanned: 0,
+      false: 0, unknown: 0, total: 0, offset, limit, about: [], others: 0, facts: [], note: K.note };
+    if (!K.facts.length) return out;
+    const value = (i) => (i === null ? null : K.values[i]);
+    const known = K.agents.includes(agent);
+    if (!known && out.note === null) out.note = `${agent} witnessed no event that states a fact: it believes nothing`;
+    const beliefAt = (who, i) => (K.agents.includes(who) ? pointAt((K.beliefs[who] || {})[i], row) : [null, null]);
+    let about = [];
+    const second = !(opts.second === 0 || opts.second === "0" || opts.second === false);
+    if (second) {
+      const asked = opts.about && opts.about !== "*" ? [...new Set(String(opts.about).split(",").filter(Boolean))] : null;
+      if (asked && asked.length > KNOWLEDGE.maxAbout) throw new Error(`knowledge: about names at most ${KNOWLEDGE.maxAbout} agents`);
+      about = asked || K.agents.filter((a) => a !== agent).slice(0, KNOWLEDGE.maxAbout);
+    }
+    const needle = String(opts.fact || "").toLowerCase();
+    const stated = [];
+    K.facts.forEach((f, i) => { if (K.first[i] <= row && f.toLowerCase().includes(needle)) stated.push(i); });
+    out.stated = stated.length;
+    out.scanned = Math.min(stated.length, KNOWLEDGE.maxScan);
+    out.about = about;
+    out.others = K.agents.length - (known ? 1 : 0);
+    const rows = [];
+    for (const i of stated.slice(0, KNOWLEDGE.maxScan)) {
+      const [r, rSeq] = pointAt(K.reality[i], row);
+      const [b, bSeq] = known ? beliefAt(agent, i) : [null, null];
+      const isFalse = b !== null && b !== r; // values are interned as JSON: equal values share an index
+      out.false += isFalse ? 1 : 0;
+      out.unknown += b === null ? 1 : 0;
+      if ((only === "false" && !isFalse) || (only === "unknown" && b !== null) || (only === "known" && b === null)) continue;
+      rows.push({ i, r, item: { fact: K.facts[i], reality: value(r), reality_seq: rSeq, belief: value(b), seq: bSeq, false: isFalse } });
+    }
+    out.total = rows.length;
+    const page = rows.slice(offset, offset + limit);
+    let missing = false;
+    for (const { i, r, item } of page) {
+      item.second = about.map((other) => {
+        let [b, bSeq] = [null, null];
+        if (other !== agent && known && K.agents.includes(other)) {
+          const mine = (K.second[agent] || {})[other];
+          if (mine) [b, bSeq] = pointAt(mine[i], row);
+          else missing = true;
+        }
+        return { about: other, belief: value(b), seq: bSeq, false: b !== null && b !== r, theirs: value(beliefAt(other, i)[0]) };
+      });
+    }
+    if (missing && out.note === null) out.note = K.second_note || "these second-order beliefs are not in this exported page; use simworld replay";
+    out.facts = page.map((x) => x.item);
+    return out;
+  };
 
   SW.api = { HttpApi, LocalApi };
 })();

@@ -24,7 +24,7 @@
   }
 
   function tracked(api) {
-    for (const name of ["meta", "events", "histogram", "beliefs", "memory", "metrics"]) {
+    for (const name of ["meta", "events", "histogram", "beliefs", "memory", "knowledge", "metrics"]) {
       const fn = api[name].bind(api);
       api[name] = (...args) => {
         mark(1);
@@ -65,6 +65,7 @@
         api: this.api, meta: this.meta, cursor: this.cursor, agent: this.agent, panel: this.panel,
         selectAgent: (id) => this.selectAgent(id), selectEvent: (seq) => this.selectEvent(seq, true),
         setCursor: (seq) => this.setCursor(seq), showCauses: (ev) => this.showCauses(ev),
+        showBelief: (info) => this.showBelief(info),
       });
     }
 
@@ -236,6 +237,11 @@
 
     async showCauses(ev) {
       await this.causes.show(ev);
+    }
+
+    /** Open the events behind a belief (an entry of a knowledge answer, with its chain of agents). */
+    async showBelief(info) {
+      await this.causes.showBelief(info);
     }
   }
 

@@ -125,6 +125,39 @@
       root.scrollIntoView({ block: "nearest" });
     }
 
+    /** "Why does the agent believe this": the event the belief rests on (its card names who witnessed it;
+     * its causes expand as above), and the event that made reality what it is at the cursor. ``info``:
+     * chain, fact, belief, seq, false, reality, reality_seq (a knowledge answer's entry). */
+    async showBelief(info) {
+      const root = clear(this.root);
+      root.hidden = false;
+      const who = SW.beliefChainText(info.chain);
+      append(root, [
+        h("div", { class: "causes-head" },
+          h("h2", null, "Why: ", h("span", { class: "mono" }, info.fact), ` = ${brief(info.belief, 60)}`),
+          h("button", { id: "close-causes", onclick: () => { root.hidden = true; } }, "close ✕")),
+        h("p", { id: "belief-summary", class: info.false ? "false-belief" : "true-belief" },
+          `${who[0].toUpperCase()}${who.slice(1)} about ${info.fact}: ${brief(info.belief, 200)}`,
+          info.false ? h("span", { class: "marker false-marker" }, " ✗ false") : null,
+          ` · reality: ${info.reality === null ? "not stated yet" : brief(info.reality, 200)}`),
+        h("h3", null, `The belief rests on event #${info.seq}`),
+      ]);
+      const box = h("div", { id: "belief-events", class: "cause-tree" });
+      root.appendChild(box);
+      await this.expand(box, [info.seq], new Set(), 0);
+      if (info.reality_seq !== null && info.reality_seq !== undefined && info.reality_seq !== info.seq) {
+        const real = h("div", { id: "belief-reality", class: "cause-tree" });
+        const res = await this.app.api.events({ seqs: String(info.reality_seq), limit: 1 });
+        const ev = res.events[0];
+        const saw = ev && Array.isArray(ev.witnesses) && ev.witnesses.includes(info.chain[0]);
+        append(root, [h("h3", null, `Reality since event #${info.reality_seq}`),
+          ev ? h("p", { class: "muted small", id: "belief-reality-witnessed" },
+            `${info.chain[0]} ${saw ? "was among its witnesses" : "was not among its witnesses"}`) : null, real]);
+        await this.expand(real, [info.reality_seq], new Set(), 0);
+      }
+      root.scrollIntoView({ block: "nearest" });
+    }
+
     async expand(box, seqs, seen, depth) {
       if (!seqs.length) {
         box.appendChild(h("p", { class: "muted small" }, "no recorded causes"));
