@@ -202,6 +202,15 @@ def _add_tom() -> None:
 _add_tom()
 
 
+def _add_survey() -> None:
+    from simworld.cli_survey import survey
+
+    cli.add_command(survey)
+
+
+_add_survey()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from simworld.runner import RunInterrupted
 
