@@ -211,6 +211,15 @@ def _add_survey() -> None:
 _add_survey()
 
 
+def _add_report() -> None:
+    from simworld.cli_report import report
+
+    cli.add_command(report)
+
+
+_add_report()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from simworld.runner import RunInterrupted
 
