@@ -264,3 +264,18 @@ def test_a_model_brain_gets_the_likert_scale_as_a_json_schema_from_the_command(c
     # constrained decoding turns item 20's refusal into a point on the scale: nothing fails
     assert got["scores"]["failures"] == 0 and got["survey"]["brain"] == "llm"
     assert got["survey"]["model"]["calls"] == 120
+
+
+def test_the_mini_ipip_example_surveys_a_generated_population_and_writes_its_report(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "examples" / "sweeps" / "mini_ipip_survey.py"
+    proc = subprocess.run([sys.executable, str(script), "--n", "60", "--seed", "2", "--out", str(tmp_path / "s")],
+                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1] == str(tmp_path / "s" / "report.html") and lines[-2] == "failed answers: 0"
+    assert [line.split()[0] for line in lines[1:6]] == MINI.traits
+    assert "<svg" in (tmp_path / "s" / "report.html").read_text()
