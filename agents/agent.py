@@ -47,7 +47,8 @@ class Agent:
         if persona_text is None and brain.batched:
             self.persona_text = DescriptiveRenderer().render(persona)
         self._world: World | None = None
-        self._rng: np.random.Generator | None = None
+        #: the agent's own random stream; set when the agent joins a world (until then reading it raises)
+        self.rng: np.random.Generator
         # An attention without a limit passes every event through: skip the call on the hot path.
         self._filters = not (isinstance(self.perception, Attention) and self.perception.takes_everything)
 
@@ -61,19 +62,9 @@ class Agent:
     def joined(self) -> bool:
         return self._world is not None
 
-    @property
-    def rng(self) -> np.random.Generator:
-        if self._rng is None:
-            raise RuntimeError(f"agent {self.id!r} has not joined a world")
-        return self._rng
-
-    @rng.setter
-    def rng(self, value: np.random.Generator) -> None:
-        self._rng = value
-
     def attach(self, world: World) -> None:
         self._world = world
-        self._rng = world.rng(f"agent:{self.id}")
+        self.rng = world.rng(f"agent:{self.id}")
         self.beliefs.bind(world)
         self.memory.bind(world, self.id)
 
@@ -98,7 +89,16 @@ class Agent:
 
     def decide(self, request: DecisionRequest) -> simpy.Event:
         """``action = yield agent.decide(request)`` inside a simpy process."""
-        return self.world.decide(self, request)
+        world = self._world
+        if world is None:
+            raise RuntimeError(f"agent {self.id!r} has not joined a world")
+        return world.decide(self, request)
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for attributes not set: ``rng`` before the agent joins a world
+        if name == "rng":
+            raise RuntimeError(f"agent {self.id!r} has not joined a world")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"Agent({self.id!r}, brain={self.brain.name!r})"

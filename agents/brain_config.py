@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from simworld.agents.brains import RuleBrain
 from simworld.agents.persona_text import PERSONA_PROMPTS, make_renderer
 from simworld.memory import MemoryConfig
@@ -41,8 +41,15 @@ def assign_shares(shares: str | dict[str, float], n: int, rng: np.random.Generat
 class BrainSettings(ScenarioConfig):
     """Config fields every scenario with agents takes."""
 
+    # (before brain: brain names are checked against these)
+    models: dict[str, ModelSpec] = Field(
+        default_factory=dict,
+        description="more models by name, each usable as a brain kind (mixed models in one run: "
+                    "brain: {big: 0.2, small: 0.8}); each gets its own gateway, cache key and manifest entry",
+    )
     brain: str | dict[str, float] = Field(
-        default="rule", description="rule, llm (the model below), local (the bundled small model), or shares"
+        default="rule", description="rule, llm (the model below), local (the bundled small model), a name from "
+                                    "models, or shares of them ({rule: 0.5, llm: 0.5})"
     )
     model: ModelSpec = Field(default_factory=ModelSpec)
     theory_of_mind: bool = Field(default=False, description="model brains update beliefs about others first")
@@ -53,10 +60,22 @@ class BrainSettings(ScenarioConfig):
                     "(scores), none (name only), or a template file (str.format fields, e.g. {name} {traits})",
     )
 
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, v: dict[str, ModelSpec]) -> dict[str, ModelSpec]:
+        for name in v:
+            if name in BRAIN_KINDS or not name.replace("_", "").replace("-", "").isalnum():
+                raise ValueError(f"{name!r} cannot name a model (letters, digits, - and _; not {BRAIN_KINDS})")
+        return v
+
     @field_validator("brain")
     @classmethod
-    def _known_brains(cls, v: str | dict[str, float]) -> str | dict[str, float]:
-        return check_shares(v, BRAIN_KINDS, "brain")
+    def _known_brains(cls, v: str | dict[str, float], info: ValidationInfo) -> str | dict[str, float]:
+        return check_shares(v, (*BRAIN_KINDS, *info.data.get("models", {})), "brain")
+
+    def model_for(self, kind: str) -> ModelSpec:
+        """The model spec of a brain kind (``llm``: ``model``; a name from ``models``: that one)."""
+        return self.models.get(kind, self.model)
 
 
     def preflight(self, source: str, base_dir: Path | None = None) -> None:
@@ -68,11 +87,13 @@ class BrainSettings(ScenarioConfig):
             make_renderer(str(path))
             self.persona_prompt = str(path)  # the run uses (and logs) the file it checked
         uses_models = self.brain != "rule" or self.model.cache_path is not None
-        if uses_models and self.model.cache != "off":
-            cache = self.model.resolved_cache_path()
+        specs = [("model", self.model)] if uses_models else []
+        specs += [(f"models.{name}", spec) for name, spec in self.models.items()]
+        for where, spec in specs:
+            cache = spec.resolved_cache_path() if spec.cache != "off" else None
             problem = cache_path_problem(cache) if cache is not None else None
             if problem:
-                raise BadInput(source, f"{cache}: {problem}", "model.cache_path")
+                raise BadInput(source, f"{cache}: {problem}", f"{where}.cache_path")
 
 
 class BrainFactory:
@@ -103,7 +124,7 @@ class BrainFactory:
         if gw is None:
             from simworld.models.gateway import Gateway
 
-            spec = self.settings.model
+            spec = self.settings.model_for(kind)
             if kind == "local":
                 # one generation at a time: waiting for the CPU must not count against the call's timeout
                 spec = spec.model_copy(update={"provider": "local", "model": LOCAL_MODEL, "max_concurrency": 1})

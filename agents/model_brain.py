@@ -1,8 +1,11 @@
-"""Model brains: a LangGraph graph per decision (recall -> theory of mind -> deliberate -> reflect).
+"""Model brains: a LangGraph pipeline (recall -> theory of mind -> deliberate -> reflect).
 
-Decisions pending at one simulated instant arrive together (``decide_batch``) and run concurrently on the
-gateway's event loop. Their log events are held back per decision and written in request order
-afterwards, so the log stays deterministic whatever order the model answers in. Invalid output gets one
+Decisions pending at one simulated instant arrive together (``decide_batch``) and go through the graph as
+one batch: each node runs for every decision of the batch concurrently on the gateway's event loop (one
+graph invocation per batch, not per decision, which keeps the graph's own cost off the per-decision path).
+A node is written for one decision (it takes and updates a :class:`DecisionState`). Each decision's log
+events are held back and written in request order afterwards, so the log stays deterministic whatever
+order the model answers in. Invalid output gets one
 repair round; after that, or if the model fails, the agent's rule policy decides and
 ``decision.fallback`` is logged. One agent's failure never stops the others.
 """
@@ -10,7 +13,7 @@ repair round; after that, or if the model fails, the agent's rule policy decides
 from __future__ import annotations
 
 import asyncio
-import json
+import contextvars
 from collections.abc import Awaitable, Callable, Hashable
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simworld.agents.brains import BaseBrain, Observer, Policy
 from simworld.agents.persona_text import DescriptiveRenderer
-from simworld.agents.prompts import PromptFormatter, action_schema, extract_json, memory_line, public_context
+from simworld.agents.prompts import PromptFormatter, extract_json, memory_line, public_context, schema_of
 
 from simworld.decisions import DecisionRequest
 from simworld.events import WorldEvent
@@ -43,6 +46,49 @@ class DecisionState(TypedDict, total=False):
 
 
 Node = Callable[[DecisionState], Awaitable[dict[str, Any]]]
+
+
+class Pending:
+    """One decision on its way through the batched graph: its state, the context its log events are held
+    back in, and the error that ended it early (its remaining nodes are skipped)."""
+
+    __slots__ = ("context", "error", "held", "state")
+
+    def __init__(self, state: DecisionState, world: Any) -> None:
+        self.state = state
+        self.context = contextvars.copy_context()
+        self.held: list[Any] = self.context.run(world.capture)
+        self.error: str | None = None
+
+
+class BatchState(TypedDict):
+    brain: Any
+    pending: list[Pending]
+
+
+def over_batch(node: Node) -> Callable[[BatchState], Awaitable[dict[str, Any]]]:
+    """A node for one decision, run for every decision of a batch at once (each in its own context)."""
+
+    async def step(p: Pending) -> None:
+        try:
+            update = await node(p.state)
+            if update:
+                p.state.update(update)  # type: ignore[typeddict-item]
+        except CacheMiss:
+            raise  # replay mode: a miss means the run cannot be reproduced; stop it with a clear error
+        except Exception as err:  # noqa: BLE001 - one agent's failure must never stop the others
+            p.error = f"{type(err).__name__}: {err}"
+
+    async def run(state: BatchState) -> dict[str, Any]:
+        live = [p for p in state["pending"] if p.error is None]
+        if len(live) == 1:
+            await asyncio.create_task(step(live[0]), context=live[0].context)
+        elif live:
+            await asyncio.gather(*(asyncio.create_task(step(p), context=p.context) for p in live))
+        return {}
+
+    run.__name__ = getattr(node, "__name__", "node")
+    return run
 
 
 async def recall(state: DecisionState) -> dict[str, Any]:
@@ -85,7 +131,7 @@ async def ask(brain: ModelBrain, agent: Any, messages: list[dict[str, str]], mod
               node: str) -> tuple[M | None, str | None]:
     """One schema-validated answer: the call, and one repair round with the validation error. Returns
     (the answer, None) or (None, why it failed)."""
-    schema = json.loads(action_schema(model))
+    schema = schema_of(model)
     error = "no answer"
     for attempt in range(2):
         try:
@@ -175,12 +221,13 @@ DEFAULT_NODES: dict[str, Node] = {
 
 
 def build_graph(nodes: dict[str, Node], order: list[str]) -> Any:
-    """A linear LangGraph pipeline of ``order``; add, remove or replace nodes by changing the two."""
+    """A linear LangGraph pipeline of ``order`` over a batch of decisions (:class:`BatchState`); add, remove
+    or replace nodes by changing the two."""
     from langgraph.graph import END, START, StateGraph
 
-    graph = StateGraph(DecisionState)
+    graph = StateGraph(BatchState)
     for name in order:
-        node: Any = nodes[name]  # LangGraph's overloads do not cover async functions of a TypedDict
+        node: Any = over_batch(nodes[name])  # LangGraph's overloads do not cover async functions of a TypedDict
         graph.add_node(name, node)
     graph.add_edge(START, order[0])
     for a, b in pairwise(order):
@@ -251,18 +298,9 @@ class ModelBrain(BaseBrain):
         self._counts[agent.id] = n + 1
         return stable_hash(f"{agent.world.seed}:{agent.id}:{n}") & 0x7FFFFFFF
 
-    async def _one(self, agent: Any, request: DecisionRequest, seed: int) -> tuple[Any, str | None, list[Any]]:
-        held = agent.world.capture()
-        try:
-            out = await self.graph.ainvoke({"brain": self, "agent": agent, "request": request, "seed": seed})
-            return out.get("action"), out.get("fallback"), held
-        except CacheMiss:
-            raise  # replay mode: a miss means the run cannot be reproduced; stop it with a clear error
-        except Exception as err:  # noqa: BLE001 - one agent's failure must never stop the others
-            return None, f"{type(err).__name__}: {err}", held
-
     def decide_batch(self, items: list[tuple[Any, DecisionRequest]]) -> list[Any]:
-        """Resolve ``items`` together; each runs with its own agent's brain (graph, fallback policy)."""
+        """Resolve ``items`` together; each runs with its own agent's brain (graph, fallback policy): one
+        graph invocation per distinct graph in the batch."""
         world = items[0][0].world
         reason = self.gateway.exhausted()
         actions: list[Any] = [None] * len(items)
@@ -270,16 +308,31 @@ class ModelBrain(BaseBrain):
         if reason and self.on_budget == "stop" and not world.stop_requested:
             world.stop_requested, world.stop_reason = True, reason  # no cancelling: this batch falls back
         if not reason:
-            seeds = [agent.brain._seed(agent) for agent, _ in items]
+            pending = [Pending({"brain": agent.brain, "agent": agent, "request": request,
+                                "seed": agent.brain._seed(agent)}, world) for agent, request in items]
+            groups: dict[int, tuple[ModelBrain, list[Pending]]] = {}
+            for (agent, _), p in zip(items, pending):
+                groups.setdefault(id(agent.brain.graph), (agent.brain, []))[1].append(p)
 
-            async def run_all() -> list[tuple[Any, str | None, list[Any]]]:
-                return list(await asyncio.gather(*(a.brain._one(a, r, s) for (a, r), s in zip(items, seeds))))
+            async def invoke(brain: ModelBrain, group: list[Pending]) -> None:
+                try:
+                    await brain.graph.ainvoke({"brain": brain, "pending": group})
+                except CacheMiss:
+                    raise
+                except Exception as err:  # noqa: BLE001 - the graph itself failed: these decisions fall back
+                    for p in group:
+                        p.error = p.error or f"{type(err).__name__}: {err}"
 
-            for i, (action, why, held) in enumerate(self.gateway.run(run_all())):
-                seqs = world.flush_captured(held)
+            async def run_all() -> None:
+                await asyncio.gather(*(invoke(brain, group) for brain, group in groups.values()))
+
+            self.gateway.run(run_all())
+            for i, p in enumerate(pending):
+                seqs = world.flush_captured(p.held)
                 request = items[i][1]
-                request.causes.extend(s for s, rec in zip(seqs, held) if rec[0] in ("model.call", "memory.retrieved"))
-                actions[i], reasons[i] = action, why
+                request.causes.extend(s for s, rec in zip(seqs, p.held) if rec[0] in ("model.call", "memory.retrieved"))
+                actions[i] = None if p.error else p.state.get("action")
+                reasons[i] = p.error or p.state.get("fallback")
         for i, (agent, request) in enumerate(items):
             fell_back = actions[i] is None
             if fell_back:

@@ -33,6 +33,13 @@ def memory_line(m: Retrieved | MemoryRecord | WorldEvent) -> str:
 
 
 @lru_cache(maxsize=256)
+def schema_of(action_type: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of an action model as a dict, one shared object per type (read-only: never mutate)."""
+    schema: dict[str, Any] = json.loads(action_schema(action_type))
+    return schema
+
+
+@lru_cache(maxsize=256)
 def action_schema(action_type: type[BaseModel]) -> str:
     """The JSON schema of an action model, as compact sorted JSON (computed once per type)."""
     return json.dumps(action_type.model_json_schema(), sort_keys=True)

@@ -29,7 +29,7 @@ EVENTS = "events.jsonl"
 VOLATILE = "volatile.jsonl"
 METRICS = "metrics.json"
 
-_DUMP_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 #: A seq is never negative (the Event model) and fits a 64-bit column (the viewer's index).
 SEQ_LIMIT = 1 << 63
@@ -37,7 +37,7 @@ SEQ_LIMIT = 1 << 63
 MAX_LISTED_PROBLEMS = 20
 
 
-def _default(obj: Any) -> Any:
+def log_default(obj: Any) -> Any:
     # A pydantic model logs as its field values (nested models come back here). Reading __dict__
     # directly is several times faster than model_dump and gives the same result for plain fields.
     if isinstance(obj, BaseModel):
@@ -51,7 +51,7 @@ def _default(obj: Any) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """Serialise for the run log: compact, deterministic, numpy and pydantic aware."""
-    return orjson.dumps(obj, default=_default, option=_DUMP_OPTS)
+    return orjson.dumps(obj, default=log_default, option=DUMP_OPTIONS)
 
 
 def now_iso() -> str:
@@ -60,7 +60,7 @@ def now_iso() -> str:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(obj, default=_default, option=_DUMP_OPTS | orjson.OPT_INDENT_2))
+    tmp.write_bytes(orjson.dumps(obj, default=log_default, option=DUMP_OPTIONS | orjson.OPT_INDENT_2))
     os.replace(tmp, path)
 
 
@@ -79,7 +79,7 @@ def package_versions() -> dict[str, str]:
 class RunWriter:
     """Owns one run directory while the run is going on."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], flush_bytes: int = 1 << 16) -> None:
+    def __init__(self, path: Path, manifest: dict[str, Any], flush_lines: int = 512) -> None:
         self.path = Path(path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -89,20 +89,20 @@ class RunWriter:
         self.manifest.setdefault("status", "running")
         self.manifest.setdefault("started_at", now_iso())
         self.manifest.setdefault("versions", package_versions())
-        self.counts: Counter[str] = Counter()
-        self._buf: list[bytes] = []
-        self._buf_bytes = 0
-        self._flush_bytes = flush_bytes
+        self._counts: Counter[str] = Counter()
+        #: serialised events not yet written, and their kinds (counted when written)
+        self.lines: list[bytes] = []
+        self.kinds: list[str] = []
+        self.flush_lines = flush_lines  # events are written in chunks of this many lines
         self._volatile: Any = None
         self._fd = os.open(self.path / EVENTS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
         self.write_manifest()
 
     def append(self, line: bytes, kind: str) -> None:
-        """Queue one serialised event (without its newline)."""
-        self._buf.append(line)
-        self._buf_bytes += len(line) + 1
-        self.counts[kind] += 1
-        if self._buf_bytes >= self._flush_bytes:
+        """Queue one serialised event (without its newline). (``World.log`` does the same inline.)"""
+        self.lines.append(line)
+        self.kinds.append(kind)
+        if len(self.lines) >= self.flush_lines:
             self.flush()
 
     def append_volatile(self, seq: int, fields: dict[str, Any]) -> None:
@@ -114,15 +114,21 @@ class RunWriter:
     def flush(self) -> None:
         if self._volatile is not None:
             self._volatile.flush()
-        if not self._buf:
+        if not self.lines:
             return
-        data = b"\n".join(self._buf) + b"\n"
-        self._buf.clear()
-        self._buf_bytes = 0
+        data = b"\n".join(self.lines) + b"\n"
+        self.lines.clear()
+        self._counts.update(self.kinds)
+        self.kinds.clear()
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Events logged so far, per kind."""
+        return self._counts + Counter(self.kinds) if self.kinds else self._counts
 
     def write_manifest(self) -> None:
         write_json_atomic(self.path / MANIFEST, self.manifest)

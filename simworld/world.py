@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
+import orjson
 import simpy
 from pydantic import BaseModel
 
@@ -22,7 +23,7 @@ from simworld.decisions import AgentLike, DecisionRequest
 from simworld.events import EventTypes, WorldEvent, checking_default
 from simworld.resolver import DecisionResolver
 from simworld.rng import Streams
-from simworld.runlog import RunWriter, dumps
+from simworld.runlog import DUMP_OPTIONS, RunWriter, log_default
 
 __all__ = ["World", "WorldEvent"]
 
@@ -113,21 +114,18 @@ class World:
             return -1
         seq = self.seq
         self.seq = seq + 1
-        if self.writer is not None:
-            line = dumps(
-                {
-                    "seq": seq,
-                    "t": float(self.env.now),
-                    "kind": kind,
-                    "agent": agent,
-                    "witnesses": witnesses,
-                    "causes": causes,
-                    "data": data,
-                }
-            )
-            self.writer.append(line, kind)
+        writer = self.writer
+        if writer is not None:
+            line = orjson.dumps({"seq": seq, "t": float(self.env.now), "kind": kind, "agent": agent,
+                                 "witnesses": witnesses, "causes": causes, "data": data},
+                                default=log_default, option=DUMP_OPTIONS)  # runlog.dumps, inlined
+            lines = writer.lines  # writer.append, inlined
+            lines.append(line)
+            writer.kinds.append(kind)
+            if len(lines) >= writer.flush_lines:
+                writer.flush()
             if volatile:
-                self.writer.append_volatile(seq, volatile)
+                writer.append_volatile(seq, volatile)
         return seq
 
     def capture(self) -> list[Captured]:
@@ -249,9 +247,19 @@ class World:
         at this simulated instant is resolved together once the instant has otherwise settled;
         processes then resume in the order they asked.
         """
-        if agent.brain.batched:
+        brain = agent.brain
+        if brain.batched:
             return self.resolver.defer(agent, request)
-        return self.env.timeout(0, self._decide_now(agent, request))
+        # _decide_now and _acted unrolled: this is the hottest path of a rule run
+        out = brain.decide(agent, request)
+        action = out if out.__class__ is request.action_type else request.validate(out)
+        self._decisions += 1
+        aid = agent.id
+        causes = request.causes
+        data = {"decision": request.decision, "action": action.__dict__, "brain": brain.name}
+        seq = self.log("agent.acted", data, aid, (aid,), causes)
+        agent.perceive(WorldEvent(seq, self.env.now, "agent.acted", aid, data, tuple(causes)))
+        return self.env.timeout(0, action)
 
     def decide_many(self, pairs: Iterable[tuple[AgentLike, DecisionRequest]]) -> simpy.Event:
         """One event whose value is the list of actions, in the order of ``pairs``."""
@@ -280,21 +288,20 @@ class World:
     def _decide_now(self, agent: AgentLike, request: DecisionRequest) -> BaseModel:
         out = agent.brain.decide(agent, request)
         # the common case (the policy built the right model) skips validation
-        action = out if isinstance(out, BaseModel) and out.__class__ is request.action_type else request.validate(out)
+        action = out if out.__class__ is request.action_type else request.validate(out)
         self._acted(agent, request, action)
         return action
 
     def _acted(self, agent: AgentLike, request: DecisionRequest, action: BaseModel) -> None:
+        """Log ``agent.acted`` and let the agent perceive it (what :meth:`emit` does, unrolled for the
+        hottest path of a run). A pydantic action is logged (and perceived) as its field values; reading
+        __dict__ avoids a serialiser round trip."""
         self._decisions += 1
-        # The agent witnesses its own action. A pydantic action is logged (and perceived) as its field
-        # values; reading __dict__ avoids a serialiser round trip on the hottest path of a run.
-        self.emit(
-            "agent.acted",
-            {"decision": request.decision, "action": action.__dict__, "brain": agent.brain.name},
-            witnesses=(agent.id,),
-            agent=agent.id,
-            causes=request.causes,
-        )
+        aid = agent.id
+        causes = request.causes
+        data = {"decision": request.decision, "action": action.__dict__, "brain": agent.brain.name}
+        seq = self.log("agent.acted", data, aid, (aid,), causes)
+        agent.perceive(WorldEvent(seq, self.env.now, "agent.acted", aid, data, tuple(causes)))
 
     # -- running ------------------------------------------------------------------------------
     def run(

@@ -91,9 +91,10 @@ def test_a_theory_of_mind_node_answering_garbage_is_logged_never_silent(tmp_path
             return "I think they are nice people."
         return auction_responder(messages)
 
-    with ScriptedServer(responder=garbage_for_tom) as srv:
-        res = sw.run("auction", seed=5, out=tmp_path, overrides={"n_bidders": 3, "n_items": 2,
-                                                                 "theory_of_mind": True, **model(srv.base_url, tmp_path)})
+    with ScriptedServer(responder=garbage_for_tom) as srv:  # unconstrained: a constrained server cannot answer prose
+        res = sw.run("auction", seed=5, out=tmp_path, overrides={
+            "n_bidders": 3, "n_items": 2, "theory_of_mind": True,
+            **model(srv.base_url, tmp_path, structured="prompt")})
     log = sw.load_run(res.path)
     tom_calls = [c for c in log.events(kind="model.call") if c.data["node"].startswith("theory_of_mind")]
     failed = list(log.events(kind="model.failed"))

@@ -68,7 +68,8 @@ def answer_first_choice(messages):
 def test_a_model_is_asked_within_the_agents_information_boundary_and_repaired_once(rooms_run, tmp_path):
     asked = probes(rooms_run, orders=(1, 2, 3, 4), balanced=False)
     cfg = InterviewConfig(brain="llm", model={"base_url": None, "model": "scripted", "api_key_env": None,
-                                              "cache_path": str(tmp_path / "cache.sqlite")})
+                                              "cache_path": str(tmp_path / "cache.sqlite"),
+                                              "structured": "prompt"})  # let the model err, to see the repair
     with ScriptedServer(answer_first_choice) as srv:
         cfg.model.base_url = srv.base_url
         answers = interview(rooms_run, asked, tmp_path / "a.jsonl", cfg)

@@ -11,6 +11,7 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from simworld.models.redact import Redactor
+from simworld.models.servers import ServerSet
 from simworld.models.spec import ModelSpec
 from simworld.models.types import ChatClient, ChatRequest, ChatResponse, ModelError
 from simworld.models.wrappers import Accounting, Budget, Cache, Concurrency, Retry
@@ -44,6 +45,32 @@ class Redacting:
         return response
 
 
+def make_client(spec: ModelSpec, chat_model: Any | None = None) -> ChatClient:
+    """The client a spec asks for; only what the chosen provider needs is imported."""
+    if chat_model is not None:
+        from simworld.models.langchain_client import LangChainClient
+
+        return LangChainClient(chat_model, structured=spec.structured)
+    if spec.provider == "local":
+        from simworld.models.local import LocalClient
+
+        return LocalClient(spec)
+    from simworld.models.openai_client import OllamaClient, OpenAIClient
+    from simworld.models.servers import ServerSet
+
+    urls = spec.base_urls
+    connect = min(spec.timeout, 30.0)
+    if spec.provider == "ollama":
+        return OllamaClient(spec, ServerSet(urls or ["http://127.0.0.1:11434"], spec.max_concurrency, connect))
+    key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+    if not key and not urls:
+        raise ModelError(
+            f"model.api_key_env: environment variable {spec.api_key_env!r} is not set "
+            "(set it, or point model.base_url at a local server)"
+        )
+    return OpenAIClient(spec, ServerSet(urls or ["https://api.openai.com/v1"], spec.max_concurrency, connect), key)
+
+
 class Gateway:
     """One per run (per model spec): every model call of every agent goes through it.
 
@@ -61,14 +88,7 @@ class Gateway:
         self.world = world
         self.redact = Redactor([os.environ.get(spec.api_key_env) if spec.api_key_env else None])
         if client is None:
-            if chat_model is None and spec.provider == "local":
-                from simworld.models.local import LocalClient
-
-                client = LocalClient(spec)
-            else:
-                from simworld.models.langchain_client import LangChainClient, build_chat_model
-
-                client = LangChainClient(chat_model if chat_model is not None else build_chat_model(spec))
+            client = make_client(spec, chat_model)
         self.client = client
         inner: ChatClient = Retry(Redacting(client, self.redact), spec.max_retries, timeout=spec.timeout,
                                   max_wait=spec.max_retry_wait, seed=world.seed if world else 0)
@@ -78,7 +98,7 @@ class Gateway:
         if spec.cache != "off" and cache_path is not None:
             params = {"temperature": spec.temperature, "max_tokens": spec.max_tokens}
             self.cache = Cache(inner, cache_path, spec.cache, spec.provider, spec.model, params,
-                               endpoint=spec.base_url or "", store_failures=spec.cache_failures)
+                               endpoint=spec.endpoint, store_failures=spec.cache_failures)
             inner = self.cache
         self.accounting = Accounting(inner, spec.cost_per_1k_input, spec.cost_per_1k_output)
         self.budget = Budget(self.accounting, spec.max_calls, spec.max_total_tokens)
@@ -169,16 +189,24 @@ class Gateway:
         if self.cache is not None:
             out["cache"] = {"path": str(self.cache.path), "mode": self.spec.cache,
                             "hits": self.cache.hits, "misses": self.cache.misses}
+        servers = getattr(self.client, "servers", None)
+        if isinstance(servers, ServerSet):
+            out["servers"] = servers.summary()
+        mode = getattr(self.client, "mode", None)
+        if isinstance(mode, str):
+            out["structured"] = mode
+        downgraded = getattr(self.client, "downgraded", None)
+        if downgraded:
+            out["structured_note"] = downgraded
         return out
 
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
-        chat_model = getattr(self.client, "chat_model", None)
-        http = getattr(chat_model, "http_async_client", None)
         try:
-            if http is not None:
-                self.loop.run_until_complete(http.aclose())
+            closing = getattr(self.client, "close", None)  # clients with connections to close (ours, LangChain's)
+            if closing is not None:
+                self.loop.run_until_complete(closing())
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         finally:
             self.loop.close()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import json
 import time
 from typing import Any
 
-from simworld.models.spec import ModelSpec
 from simworld.models.types import ChatRequest, ChatResponse, ModelError, TransientError
 
 
@@ -49,20 +48,50 @@ def _to_messages(messages: list[dict[str, str]]) -> list[Any]:
 
 
 class LangChainClient:
-    """Calls ``chat_model.ainvoke``; no retries of its own (the Retry wrapper does that)."""
+    """A user's own LangChain chat model (``Gateway(spec, chat_model=...)``): ``ainvoke``, or its
+    ``with_structured_output`` when the decision has a schema and ``model.structured`` is not ``prompt``
+    (a model that cannot do that answers through the prompt). No retries of its own (the Retry wrapper
+    does that)."""
 
-    def __init__(self, chat_model: Any, name: str = "") -> None:
+    def __init__(self, chat_model: Any, name: str = "", structured: str = "auto") -> None:
         self.chat_model = chat_model
         self.name = name or getattr(chat_model, "model_name", None) or getattr(chat_model, "model", "") or "chat"
+        #: json_schema or tools (function calling) through with_structured_output; prompt: parse the text
+        self.mode = structured if structured in ("json_schema", "tools", "prompt") else "json_schema"
+        self.downgraded: str | None = None
+        self._bound: dict[str, Any] = {}
+
+    def _structured(self, schema: dict[str, Any]) -> Any:
+        key = json.dumps(schema, sort_keys=True)
+        bound = self._bound.get(key)
+        if bound is None:
+            method = "function_calling" if self.mode == "tools" else "json_schema"
+            bound = self._bound[key] = self.chat_model.with_structured_output(schema, method=method, include_raw=True)
+        return bound
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         t0 = time.perf_counter()
+        messages = _to_messages(request.messages)
+        parsed: Any = None
         try:
-            msg = await self.chat_model.ainvoke(_to_messages(request.messages))
+            if request.schema is not None and self.mode != "prompt":
+                try:
+                    runnable = self._structured(request.schema)
+                except (NotImplementedError, TypeError, ValueError) as err:
+                    self.mode, self.downgraded = "prompt", f"with_structured_output is not available ({err})"
+                    msg = await self.chat_model.ainvoke(messages)
+                else:
+                    out = await runnable.ainvoke(messages)
+                    msg, parsed = out["raw"], out.get("parsed")
+            else:
+                msg = await self.chat_model.ainvoke(messages)
         except Exception as err:
             raise classify(err) from err
         usage = getattr(msg, "usage_metadata", None) or {}
-        content = msg.content if isinstance(msg.content, str) else str(msg.content)
+        if parsed is not None:
+            content = json.dumps(parsed.model_dump() if hasattr(parsed, "model_dump") else parsed)
+        else:
+            content = msg.content if isinstance(msg.content, str) else str(msg.content)
         return ChatResponse(
             text=content,
             input_tokens=int(usage.get("input_tokens", 0)),
@@ -71,41 +100,7 @@ class LangChainClient:
             latency_ms=round((time.perf_counter() - t0) * 1000, 1),
         )
 
-
-def build_chat_model(spec: ModelSpec) -> Any:
-    """A LangChain chat model for an OpenAI-compatible endpoint or Ollama, timeout always set."""
-    if spec.provider == "openai":
-        from langchain_openai import ChatOpenAI
-
-        key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
-        if not key and not spec.base_url:
-            raise ModelError(
-                f"model.api_key_env: environment variable {spec.api_key_env!r} is not set "
-                "(set it, or point model.base_url at a local server)"
-            )
-        import httpx
-
-        # Our own HTTP client per gateway: LangChain's shared default client would outlive the gateway's
-        # event loop, and its pool must allow max_concurrency connections.
-        limits = httpx.Limits(max_connections=spec.max_concurrency, max_keepalive_connections=spec.max_concurrency)
-        return ChatOpenAI(
-            model=spec.model,
-            base_url=spec.base_url,
-            api_key=key or "not-needed",
-            temperature=spec.temperature,
-            max_tokens=spec.max_tokens,
-            timeout=spec.timeout,
-            max_retries=0,
-            http_async_client=httpx.AsyncClient(timeout=spec.timeout, limits=limits),
-        )
-    if spec.provider == "ollama":
-        from langchain_ollama import ChatOllama
-
-        return ChatOllama(
-            model=spec.model,
-            base_url=spec.base_url or "http://127.0.0.1:11434",
-            temperature=spec.temperature,
-            num_predict=spec.max_tokens,
-            client_kwargs={"timeout": spec.timeout},
-        )
-    raise ModelError(f"model.provider: {spec.provider!r} has no LangChain client")
+    async def close(self) -> None:
+        http = getattr(self.chat_model, "http_async_client", None)
+        if http is not None:
+            await http.aclose()

@@ -28,7 +28,15 @@ class ModelSpec(BaseModel):
         default="openai", description="openai: any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, LM Studio)"
     )
     model: str = "gpt-4o-mini"
-    base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for a local server")
+    base_url: str | list[str] | None = Field(
+        default=None,
+        description="e.g. http://127.0.0.1:8000/v1 for a local server; a list spreads requests over replicas",
+    )
+    structured: Literal["auto", "json_schema", "tools", "prompt"] = Field(
+        default="auto",
+        description="how answers are held to the decision's schema: the server constrains them (json_schema, "
+                    "tools), or the prompt asks and the answer is parsed (prompt); auto: native when the server can",
+    )
     api_key_env: str | None = Field(default="OPENAI_API_KEY", description="environment variable with the key")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=400, ge=1)
@@ -57,6 +65,29 @@ class ModelSpec(BaseModel):
     @classmethod
     def _off(cls, v: object) -> object:
         return "off" if v is False else v  # YAML reads a bare `off` as false
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, v: str | list[str] | None) -> str | list[str] | None:
+        urls = [v] if isinstance(v, str) else (v or [])
+        if isinstance(v, list) and not v:
+            raise ValueError("give at least one URL")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"not an http(s) URL: {url!r}")
+        if len(set(urls)) != len(urls):
+            raise ValueError("the same URL twice")
+        return v
+
+    @property
+    def base_urls(self) -> list[str]:
+        """Every server of this model (one for a single ``base_url``; empty: the provider's default)."""
+        return [self.base_url] if isinstance(self.base_url, str) else list(self.base_url or [])
+
+    @property
+    def endpoint(self) -> str:
+        """What the cache keys on: the server(s) answering (replicas of one model count as one)."""
+        return " ".join(sorted(self.base_urls))
 
     def resolved_cache_path(self) -> Path | None:
         return Path(self.cache_path).expanduser() if self.cache_path else default_cache_path()

@@ -170,6 +170,9 @@ class Cache:
             raise CacheUnusable(f"model.cache_path: cannot use {path} ({err})") from None
         self.path = path
         self.db.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL: a commit does not wait for the disk (a power cut may lose the last
+        # answers, never the database); processes of a sweep share the file safely (busy timeout above)
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
         )
