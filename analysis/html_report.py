@@ -17,7 +17,7 @@ texts) is escaped, in the HTML and in the figures' text. The same folder gives t
   the correlation with the intended traits (scatter), Cohen's d between the poles, and the items.
 
 A run folder is data: nothing it names is imported; a run of a scenario from your own file shows its stored
-``metrics.json``.
+``metrics.json`` unless you pass that file (``--scenario FILE.py``).
 """
 
 from __future__ import annotations
@@ -280,13 +280,13 @@ def record_lists(metrics: Mapping[str, Any], prefix: str = "") -> list[tuple[str
 
 
 # -- a run ----------------------------------------------------------------------------------------------
-def run_report(path: Path) -> str:
+def run_report(path: Path, scenario: str | os.PathLike[str] | None = None) -> str:
     from simworld.analysis.report import analyze_run
 
     from simworld.runlog import load_run
 
     log = load_run(path)
-    analysis = analyze_run(path)
+    analysis = analyze_run(path, scenario)
     metrics: dict[str, Any] = analysis.get("metrics") or {}
     m = log.manifest
     head = [("run", m.get("run_id", path.name)), ("scenario", m.get("scenario")), ("status", m.get("status")),
@@ -578,7 +578,6 @@ def survey_report(path: Path) -> str:
 
 
 # -- entry points ---------------------------------------------------------------------------------------
-BUILDERS: dict[Kind, Callable[[Path], str]] = {"run": run_report, "sweep": sweep_report, "survey": survey_report}
 
 #: Files of a folder a report never replaces.
 DATA_FILES = ("manifest.json", "events.jsonl", "metrics.json", "volatile.jsonl", "results.csv", "results.parquet",
@@ -586,13 +585,18 @@ DATA_FILES = ("manifest.json", "events.jsonl", "metrics.json", "volatile.jsonl",
               "respondents.jsonl")
 
 
-def build_report(folder: str | os.PathLike[str]) -> str:
-    """The HTML page for a run, sweep or survey folder."""
+def build_report(folder: str | os.PathLike[str], scenario: str | os.PathLike[str] | None = None) -> str:
+    """The HTML page for a run, sweep or survey folder (``scenario``: the file a run of your own scenario came
+    from, to recompute its metrics; never taken from the folder)."""
     path = Path(folder)
-    return BUILDERS[folder_kind(path)](path)
+    kind = folder_kind(path)
+    if kind == "run":
+        return run_report(path, scenario)
+    return sweep_report(path) if kind == "sweep" else survey_report(path)
 
 
-def write_report(folder: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
+def write_report(folder: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
+                 scenario: str | os.PathLike[str] | None = None) -> Path:
     """Write the page to ``out`` (default ``FOLDER/report.html``); never over one of the folder's data files."""
     path = Path(folder)
     target = Path(out) if out is not None else path / "report.html"
@@ -600,7 +604,7 @@ def write_report(folder: str | os.PathLike[str], out: str | os.PathLike[str] | N
         raise BadInput(str(target), "is a folder; name the report file (report.html)")
     if target.name in DATA_FILES and target.resolve().parent == path.resolve():
         raise BadInput(str(target), "is one of the folder's data files; write the report elsewhere")
-    text = build_report(path)
+    text = build_report(path, scenario)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".tmp")

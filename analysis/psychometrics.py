@@ -413,8 +413,11 @@ class _ModelAsker:
 def trait_scores(instrument: Instrument, answers: Sequence[ItemAnswer]) -> dict[str, dict[str, float | None]]:
     """respondent -> trait -> the mean keyed score of the items it answered (None: it answered none)."""
     sums: dict[str, dict[str, list[float]]] = {}
+    traits = instrument.traits
     for a in answers:
-        row = sums.setdefault(a.respondent, {t: [] for t in instrument.traits})
+        row = sums.get(a.respondent)
+        if row is None:
+            row = sums[a.respondent] = {t: [] for t in traits}
         if a.score is not None:
             row.setdefault(a.trait, []).append(a.score)
     return {r: {t: mean(v) for t, v in row.items()} for r, row in sums.items()}
@@ -468,9 +471,13 @@ def item_rows(instrument: Instrument, answers: Sequence[ItemAnswer]) -> list[dic
     for a in answers:
         if a.score is not None:
             by_resp.setdefault(a.respondent, {})[a.item] = a.score
+    answered: dict[str, list[ItemAnswer]] = {}
+    for a in answers:
+        answered.setdefault(a.item, []).append(a)
     rows = []
     for item in instrument.items:
-        raw = [float(a.answer) for a in answers if a.item == item.id and a.answer is not None]
+        mine = answered.get(item.id, [])
+        raw = [float(a.answer) for a in mine if a.answer is not None]
         others = [i.id for i in instrument.items if i.trait == item.trait and i.id != item.id]
         pairs = [(got[item.id], float(np.mean([got[o] for o in others]))) for got in by_resp.values()
                  if item.id in got and others and all(o in got for o in others)]
@@ -479,7 +486,7 @@ def item_rows(instrument: Instrument, answers: Sequence[ItemAnswer]) -> list[dic
         rows.append({"item": item.id, "trait": item.trait, "key": item.key, "text": instrument.statement(item),
                      "n": len(raw), "mean": mean(raw), "sd": sd(raw), "mean_keyed": mean(keyed),
                      "item_total_r": r,
-                     "failures": sum(1 for a in answers if a.item == item.id and a.answer is None)})
+                     "failures": sum(1 for a in mine if a.answer is None)})
     return rows
 
 

@@ -13,8 +13,10 @@ import click
 @click.command("report", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--out", type=click.Path(), default=None, help="The HTML file (default: FOLDER/report.html).")
-def report(folder: str, out: str | None) -> None:
+@click.option("--scenario", "scenario", default=None, metavar="FILE.py",
+              help="The scenario file a run of your own scenario came from (never taken from the run folder).")
+def report(folder: str, out: str | None, scenario: str | None) -> None:
     """A self-contained HTML report of a run, sweep or survey FOLDER."""
     from simworld.analysis.html_report import write_report
 
-    click.echo(str(write_report(folder, out)))
+    click.echo(str(write_report(folder, out, scenario)))

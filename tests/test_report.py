@@ -54,6 +54,15 @@ def test_a_run_report_shows_its_metrics_tables_and_figures(auction_run, tmp_path
     assert build_report(auction_run) == text
 
 
+def test_a_run_of_your_own_scenario_shows_its_stored_metrics_unless_you_pass_the_file(tmp_path):
+    from conftest import EXAMPLES
+
+    path = sw.run(str(EXAMPLES / "coin_game.py"), seed=1, out=tmp_path, run_id="coin").path
+    stored = build_report(path)
+    assert "as stored (metrics.json)" in stored and "pass --scenario FILE.py" in stored
+    assert "recomputed from the log" in build_report(path, scenario=EXAMPLES / "coin_game.py")
+
+
 def test_the_tom_tables_appear_when_the_run_logs_beliefs(tmp_path):
     from simworld.scenarios.tom_rooms import TomRoomsScenario
 
