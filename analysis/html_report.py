@@ -502,6 +502,19 @@ def _against(key: str, levels: list[str], metrics: list[str], rows: list[dict[st
     return draw
 
 
+def _model_table(model: object) -> str:
+    """Calls, tokens and cache use of a model-brain survey ('' for rule brains)."""
+    if not isinstance(model, Mapping):
+        return ""
+    spec = model.get("spec") if isinstance(model.get("spec"), Mapping) else {}
+    cache = model.get("cache") if isinstance(model.get("cache"), Mapping) else {}
+    row = [spec.get("provider") if spec else None, spec.get("model") if spec else None, model.get("calls"),
+           model.get("input_tokens"), model.get("output_tokens"), cache.get("hits") if cache else None,
+           cache.get("misses") if cache else None]
+    return "<h3>Model</h3>" + table(["provider", "model", "calls", "input tokens", "output tokens", "cache hits",
+                                     "cache misses"], [row], numeric=[False, False, True, True, True, True, True])
+
+
 # -- a survey -------------------------------------------------------------------------------------------
 def survey_report(path: Path) -> str:
     from simworld.analysis.psychometrics import read_survey
@@ -527,7 +540,8 @@ def survey_report(path: Path) -> str:
                 meta.get("brain"), meta.get("seed"), scores.get("failures"))], numeric=[False, True, True, False,
                                                                                           True, True]),
         f'<p class="note">Source: {esc(inst.get("source", ""))} ({esc(inst.get("license", ""))})</p>'
-        if inst.get("source") else "")
+        if inst.get("source") else "",
+        _model_table(meta.get("model")))
     per = scores.get("respondents") or {}
     intended = {r["id"]: r.get("traits") or {} for r in got["respondents"]}
     blocks = []

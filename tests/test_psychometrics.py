@@ -248,6 +248,10 @@ def test_a_model_brain_answers_constrained_to_the_scale_repaired_once_failures_c
     assert line["calls"][0]["messages"][0]["content"] == people[0].persona_text + (
         "\n\nAnswer every question as this person, in character.")
     assert '"answer"' in line["calls"][0]["response"]
+    from simworld.analysis.html_report import build_report
+
+    page = build_report(tmp_path / "s1")  # the report names the model and its calls
+    assert "<h3>Model</h3>" in page and f'<td>scripted</td><td class="n">{first}</td>' in page
 
 
 def test_a_model_brain_gets_the_likert_scale_as_a_json_schema_from_the_command(cli_inproc, tmp_path):
