@@ -189,3 +189,24 @@ def test_bad_model_settings_name_the_field(tmp_path, overrides, field, problem):
         sw.run("auction", seed=1, out=tmp_path, overrides=overrides)
     assert field in str(info.value) and problem in str(info.value)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_cache_off_is_accepted_from_yaml_and_set(tmp_path):
+    """YAML reads a bare `off` as false; model.cache takes it as the word it was meant to be."""
+    from simworld.cli import main
+
+    cache = tmp_path / "never.sqlite"
+    with ScriptedServer() as srv:
+        config = tmp_path / "c.yaml"
+        config.write_text(f"scenario: auction\nformat: first_price\nn_bidders: 2\nn_items: 1\nbrain: llm\nmodel:\n  base_url: "
+                          f"{srv.base_url}\n  api_key_env: null\n  cache: off\n  cache_path: {cache}\n")
+        assert main(["run", str(config), "-q", "--out", str(tmp_path / "a")]) == 0
+        assert main(["run", "auction", "--set", "format=first_price", "--set", "n_bidders=2", "--set", "n_items=1",
+                     "--set", "brain=llm", "--set", f"model.base_url={srv.base_url}", "--set", "model.api_key_env=null",
+                     "--set", f"model.cache_path={cache}", "--set", "model.cache=off", "-q",
+                     "--out", str(tmp_path / "b")]) == 0
+        assert srv.requests == 4  # nothing served from a cache
+    assert not cache.exists()
+    for folder in ("a", "b"):
+        run = next((tmp_path / folder).iterdir())
+        assert "cache" not in sw.load_run(run).manifest["models"]["llm"]
