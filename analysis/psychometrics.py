@@ -191,6 +191,17 @@ class Respondent:
         return cls(str(persona["id"]), {t: float(b5.get(t, 0.5)) for t in BIG_FIVE}, persona_text)
 
 
+def as_respondent(who: Respondent | Mapping[str, Any] | BaseModel) -> Respondent:
+    """A respondent from a :class:`Respondent`, a persona model (``Persona``) or a persona record."""
+    if isinstance(who, Respondent):
+        return who
+    record = who.model_dump(mode="json") if isinstance(who, BaseModel) else who
+    if not isinstance(record, Mapping) or "id" not in record:
+        raise BadInput("respondents", f"not a respondent or a persona with an id: {str(who)[:80]!r}")
+    text = record.get("persona_text")
+    return Respondent.from_persona(record, text if isinstance(text, str) else "")
+
+
 def poles(low: float = 0.1, high: float = 0.9) -> list[dict[str, float]]:
     """The 32 Big Five profiles with every trait at one of two poles (PersonaLLM's design), in a fixed order."""
     out = []
@@ -548,15 +559,17 @@ def check_out_dir(out: str | os.PathLike[str]) -> Path:
 
 def administer(
     instrument: Instrument | str | os.PathLike[str],
-    respondents: Sequence[Respondent],
+    respondents: Sequence[Respondent | Mapping[str, Any] | BaseModel],
     brain: SurveyConfig | Mapping[str, Any] | str = "rule",
     seed: int = 0,
     out: str | os.PathLike[str] | None = None,
 ) -> Survey:
     """Ask every item of ``instrument`` of every respondent and score the answers (module docstring).
 
-    ``brain`` is ``"rule"``, ``"llm"``, ``"local"``, a :class:`SurveyConfig` or its mapping. With ``out`` the
-    survey folder is written (refused before anything is asked when it already holds files)."""
+    ``respondents`` are :class:`Respondent` objects, or personas (a ``Persona``, or its record as a persona file
+    or ``agent.joined`` holds it; its ``persona_text`` field, when present, is what a model is told). ``brain``
+    is ``"rule"``, ``"llm"``, ``"local"``, a :class:`SurveyConfig` or its mapping. With ``out`` the survey
+    folder is written (refused before anything is asked when it already holds files)."""
     inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
     if isinstance(brain, SurveyConfig):
         config = brain
@@ -565,7 +578,7 @@ def administer(
             config = SurveyConfig.model_validate({"brain": brain} if isinstance(brain, str) else dict(brain))
         except ValidationError as err:
             raise from_validation("brain", err) from None
-    people = list(respondents)
+    people = [as_respondent(r) for r in respondents]
     if not people:
         raise BadInput("respondents", "nobody to ask")
     seen: set[str] = set()

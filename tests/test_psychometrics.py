@@ -135,7 +135,13 @@ def test_noise_depends_on_the_persona_and_answers_on_the_seed_alone():
                 dev[a.respondent].append(abs(a.answer - 3))
     assert sum(dev["careless"]) / len(dev["careless"]) > sum(dev["careful"]) / len(dev["careful"]) + 0.1
     both = administer(MINI, [careful, careless], seed=5).answers
+    # personas answer as respondents with their Big Five (a Persona, or its record)
+    from simworld.agents.persona import BigFive, Persona
+
+    persona = Persona(id="careless", name="C", big_five=BigFive(**careless.traits))
+    assert administer(MINI, [persona], seed=5).answers == administer(MINI, [persona.model_dump()], seed=5).answers
     alone = administer(MINI, [careless], seed=5).answers
+    assert administer(MINI, [persona], seed=5).answers == alone
     assert [a for a in both if a.respondent == "careless"] == alone
     assert [a.answer for a in administer(MINI, [careless], seed=6).answers] != [a.answer for a in alone]
 

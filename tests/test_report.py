@@ -180,3 +180,35 @@ def test_bad_folders_and_outputs_are_one_line_and_nothing_is_overwritten(auction
         (tmp_path / "half" / "scores.json").write_text("{}")
         (tmp_path / "half" / "survey.json").write_text("{}")
         write_report(tmp_path / "half")
+
+
+def test_in_a_browser_the_page_requests_nothing_runs_nothing_and_shows_hostile_names_as_text(tmp_path):
+    """Chromium (Debian's, as the viewer tests use it) opens the report of a sweep with a hostile metric name."""
+    import os
+    import shutil
+
+    chromium = os.environ.get("SIMWORLD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (CI must install it)")
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    make_sweep(tmp_path / "sweep", metric_name=HOSTILE)
+    out = write_report(tmp_path / "sweep")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            requests, console = [], []
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("console", lambda m: console.append(m.text))
+            page.on("dialog", lambda d: console.append(f"dialog: {d.message}"))
+            page.goto(out.as_uri())
+            assert requests == [out.as_uri()]  # the page itself, nothing else
+            assert page.evaluate("document.scripts.length") == 0
+            sizes = page.evaluate("[...document.querySelectorAll('svg')].map(s => s.getBoundingClientRect().width)")
+            assert len(sizes) >= 5 and min(sizes) > 100  # every figure is drawn
+            assert '<script>alert("x")</script>' in page.inner_text("main")  # shown as text, not run
+            assert console == []  # no CSP violation, no dialog
+        finally:
+            browser.close()
