@@ -117,8 +117,11 @@ def label(text: object) -> str:
 def svg(draw: Callable[[Any], None], width: float = 6.0, height: float = 3.2) -> str:
     """Run ``draw(figure)`` on a fresh matplotlib Figure and return it as inline SVG (text kept as escaped
     text, no metadata, ids stable across runs)."""
-    import matplotlib
-    from matplotlib.figure import Figure
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise BadInput("simworld report", "the figures need matplotlib: pip install 'simworld[analysis]'") from None
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "simworld-report", "font.size": 9,
                                 "axes.spines.top": False, "axes.spines.right": False, "text.usetex": False}):
