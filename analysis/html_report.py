@@ -46,7 +46,7 @@ MAX_FIGURES = 24
 #: Most rows of a table drawn from a list metric or a CSV.
 MAX_ROWS = 200
 #: Most characters of a label inside a figure.
-MAX_LABEL = 48
+MAX_LABEL = 60
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -397,6 +397,15 @@ def _order(values: Iterable[str]) -> list[str]:
     return distinct
 
 
+def arm_label(row: Mapping[str, str], keys: Sequence[str]) -> str:
+    """``arm03 (format=english, persona.occupation=teacher)``: the arm and its swept values."""
+    values = ", ".join(f"{k}={row[k]}" for k in keys if row.get(k) not in (None, ""))
+    arm = row.get("arm", "")
+    if not values or [row.get(k) for k in keys] == [arm]:
+        return arm
+    return f"{arm} ({values})"
+
+
 def sweep_report(path: Path) -> str:
     results = read_csv(path / "results.csv")
     summary = read_csv(path / "summary.csv")
@@ -430,7 +439,7 @@ def sweep_report(path: Path) -> str:
         for r in rows:
             lo, hi = number(r.get("ci_low")), number(r.get("ci_high"))
             ci.append((lo, hi) if lo is not None and hi is not None else None)
-        blocks.append(bar_figure(mname, [r.get("arm", "") for r in rows], [number(r["mean"]) or 0.0 for r in rows],
+        blocks.append(bar_figure(mname, [arm_label(r, keys) for r in rows], [number(r["mean"]) or 0.0 for r in rows],
                                  ci, "mean with 95% CI"))
     arm_cols = ["arm", *keys, "metric", "n", "mean", "sd", "ci_low", "ci_high"]
     parts.append(section(
@@ -467,7 +476,7 @@ def sweep_report(path: Path) -> str:
             for r in rows:
                 lo, hi = number(r.get("diff_ci_low")), number(r.get("diff_ci_high"))
                 ci.append((lo, hi) if lo is not None and hi is not None else None)
-            blocks.append(bar_figure(f"{mname}: difference vs control", [r.get("arm", "") for r in rows],
+            blocks.append(bar_figure(f"{mname}: difference vs control", [arm_label(r, keys) for r in rows],
                                      [number(r.get("diff")) or 0.0 for r in rows], ci, "treatment - control"))
         parts.append(section(
             "Paired differences against the control (common seeds)", figures(blocks),

@@ -76,7 +76,7 @@ def test_the_tom_tables_appear_when_the_run_logs_beliefs(tmp_path):
 def make_sweep(folder, metric_name="revenue_mean"):
     """A sweep folder in the engine's shape: sweep.yaml, runs/<id>/, results.csv, summary.csv (2 arms x 3 seeds,
     the first arm the control), made with real runs and simworld.stats."""
-    arms = {"english": {"format": "english"}, "first_price": {"format": "first_price"}}
+    arms = {"arm00": {"format": "english"}, "arm01": {"format": "first_price"}}  # short labels, as the engine's
     rows = []
     for arm, overrides in arms.items():
         for seed in (1, 2, 3):
@@ -86,7 +86,7 @@ def make_sweep(folder, metric_name="revenue_mean"):
             rows.append({"run_id": run_id, "arm": arm, "format": overrides["format"], "seed": seed,
                          "status": "completed", "error": "", metric_name: result.metrics["revenue_mean"],
                          "efficiency": result.metrics["efficiency"]})
-    rows.append({"run_id": "first_price-s4", "arm": "first_price", "format": "first_price", "seed": 4,
+    rows.append({"run_id": "arm01-s4", "arm": "arm01", "format": "first_price", "seed": 4,
                  "status": "failed", "error": "ValueError: <b>boom</b>", metric_name: "", "efficiency": ""})
     (folder / "sweep.yaml").write_text("scenario: auction\ngrid:\n  format: [english, first_price]\nseeds: 3\n"
                                        "control: {format: english}\n")
@@ -96,15 +96,15 @@ def make_sweep(folder, metric_name="revenue_mean"):
         writer.writerows(rows)
     summary = []
     for metric in (metric_name, "efficiency"):
-        control = [r[metric] for r in rows if r["arm"] == "english" and r["status"] == "completed"]
+        control = [r[metric] for r in rows if r["arm"] == "arm00" and r["status"] == "completed"]
         pvals = []
         for arm in arms:
             vals = [r[metric] for r in rows if r["arm"] == arm and r["status"] == "completed"]
             ci = bootstrap_ci(vals)
-            row = {"arm": arm, "format": arm, "metric": metric, "n": len(vals), "mean": mean(vals), "sd": sd(vals),
+            row = {"arm": arm, "format": arms[arm]["format"], "metric": metric, "n": len(vals), "mean": mean(vals), "sd": sd(vals),
                    "ci_low": ci[0], "ci_high": ci[1], "diff": "", "diff_ci_low": "", "diff_ci_high": "",
                    "t_p": "", "wilcoxon_p": "", "p_holm": ""}
-            if arm != "english":
+            if arm != "arm00":
                 test = paired_test(control, vals)
                 lo, hi = test.ci95 or ("", "")
                 row.update(diff=test.difference, diff_ci_low=lo, diff_ci_high=hi, t_p=test.p_value,
@@ -127,7 +127,7 @@ def test_a_sweep_report_shows_arms_with_cis_metrics_against_keys_and_paired_diff
     out = tmp_path / "sweep" / "report.html"  # the default place
     text = out.read_text()
     assert_self_contained(text)
-    fp = next(r for r in summary if r["arm"] == "first_price" and r["metric"] == "revenue_mean")
+    fp = next(r for r in summary if r["arm"] == "arm01" and r["metric"] == "revenue_mean")
     assert f'<td class="n">{fp["mean"]:,.0f}</td>' in text  # the per-arm mean, as the table shows it
     assert f'<td class="n">{fp["diff"]:,.0f}</td>' in text  # its paired difference against the control
     assert "Per arm: means with 95% bootstrap CIs" in text and "Each metric against each swept key" in text
@@ -136,6 +136,7 @@ def test_a_sweep_report_shows_arms_with_cis_metrics_against_keys_and_paired_diff
     # the failed run is listed with its error, escaped
     assert "Runs that did not complete" in text and "ValueError: &lt;b&gt;boom&lt;/b&gt;" in text
     assert "scenario: auction" in text  # sweep.yaml shown
+    assert re.search(r"<text[^>]*>arm01 \(format=first_price\)</text>", text)  # figures name each arm's values
 
 
 def test_a_hostile_metric_name_is_escaped_in_the_tables_and_the_figures(tmp_path):
