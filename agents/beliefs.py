@@ -6,8 +6,30 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 if TYPE_CHECKING:
     from simworld.world import World
+
+
+class TypedBelief(BaseModel):
+    """Base of a scenario's typed beliefs about another agent: subclass it with one optional field per
+    thing an agent may believe (``budget: float | None``, ``priority: Literal[...] | None``). A model
+    brain's theory-of-mind node then answers a list of these (schema-constrained like a decision), and
+    each field it fills becomes a ``belief.updated`` with that field's name as the key."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    about: str = Field(description="the other agent's id")
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        """The belief keys (every field but ``about`` and ``confidence``)."""
+        return [k for k in cls.model_fields if k not in ("about", "confidence")]
+
+    def values(self) -> dict[str, Any]:
+        """The beliefs this answer states (fields left empty are not beliefs)."""
+        return {k: getattr(self, k) for k in self.keys() if getattr(self, k) is not None}
 
 
 @dataclass(slots=True)

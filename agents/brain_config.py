@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
+from simworld.agents.beliefs import TypedBelief
 from simworld.agents.brains import RuleBrain
 from simworld.agents.persona_text import PERSONA_PROMPTS, make_renderer
 from simworld.memory import MemoryConfig
@@ -99,9 +100,10 @@ class BrainSettings(ScenarioConfig):
 class BrainFactory:
     """Makes each agent's brain; model brains share one gateway per run (closed when the run ends)."""
 
-    def __init__(self, world: World, settings: BrainSettings) -> None:
+    def __init__(self, world: World, settings: BrainSettings, belief_model: type[TypedBelief] | None = None) -> None:
         self.world = world
         self.settings = settings
+        self.belief_model = belief_model
         self._gateways: dict[str, Any] = {}
         self._graphs: dict[str, Any] = {}
 
@@ -115,7 +117,7 @@ class BrainFactory:
 
         brain = ModelBrain(self.gateway(kind), fallback=policy, fallback_name=policy_name, name=kind,
                            theory_of_mind=self.settings.theory_of_mind, on_budget=self.settings.model.on_budget,
-                           graph=self._graphs.get(kind))
+                           graph=self._graphs.get(kind), belief_model=self.belief_model)
         self._graphs[kind] = brain.graph  # compiled once, shared by every agent of this kind
         return brain
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from simworld.agents.agent import Agent
+from simworld.agents.beliefs import TypedBelief
 from simworld.agents.brain_config import BrainFactory, BrainSettings
 from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona, load_personas
@@ -41,9 +42,12 @@ class Cast:
     """Makes agents for one world: brains per ``settings`` (rule, model or shares of them; model brains
     share one gateway), memories from one :class:`MemorySystem`."""
 
-    def __init__(self, world: World, settings: BrainSettings, memory: MemoryConfig | None = None) -> None:
+    def __init__(self, world: World, settings: BrainSettings, memory: MemoryConfig | None = None,
+                 belief_model: type[TypedBelief] | None = None) -> None:
+        """``belief_model``: the typed beliefs a model brain's theory-of-mind node forms about each other
+        agent (a :class:`~simworld.agents.beliefs.TypedBelief` subclass); None: free keys."""
         self.world = world
-        self.brains = BrainFactory(world, settings)
+        self.brains = BrainFactory(world, settings, belief_model)
         self.renderer = make_renderer(settings.persona_prompt)
         self.memory = MemorySystem(memory if memory is not None else settings.memory).bind(world)
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Hashable
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from simworld.agents.beliefs import TypedBelief
 from simworld.agents.brains import BaseBrain, Observer, Policy
 from simworld.agents.persona_text import DescriptiveRenderer
 from simworld.agents.prompts import PromptFormatter, extract_json, memory_line, public_context, schema_of
@@ -117,6 +119,13 @@ class BeliefEstimates(BaseModel):
     beliefs: list[BeliefEstimate] = Field(default_factory=list, max_length=50)
 
 
+@lru_cache(maxsize=32)
+def typed_answer(belief_model: type[TypedBelief]) -> type[BaseModel]:
+    """The theory-of-mind node's answer for a scenario's typed beliefs: ``{"beliefs": [belief_model]}``."""
+    return create_model(f"{belief_model.__name__}Answer", __config__=ConfigDict(extra="forbid"),
+                        beliefs=(list[belief_model], Field(default_factory=list, max_length=50)))  # type: ignore[valid-type]
+
+
 class Insights(BaseModel):
     """The reflect node's answer: one to three conclusions."""
 
@@ -165,14 +174,23 @@ async def theory_of_mind(state: DecisionState) -> dict[str, Any]:
     others = sorted(a for a in agent.world.agents if a != agent.id and a in remembered)
     if not others:
         return {}
-    messages = brain.formatter.theory_of_mind(brain.persona_text(agent), memories, others)
-    answer, why = await ask(brain, agent, messages, BeliefEstimates, state["seed"], "theory_of_mind")
+    typed = brain.belief_model
+    fields = {k: f.description or "" for k, f in typed.model_fields.items()} if typed is not None else None
+    messages = brain.formatter.theory_of_mind(brain.persona_text(agent), memories, others, fields)
+    model = typed_answer(typed) if typed is not None else BeliefEstimates
+    answer, why = await ask(brain, agent, messages, model, state["seed"], "theory_of_mind")
     if answer is None:
         node_failed(brain, agent, "theory_of_mind", why or "no answer", request)
         return {}
-    strangers = sorted({b.about for b in answer.beliefs if b.about not in others})
-    for b in answer.beliefs:
-        if b.about in others:
+    beliefs: list[Any] = answer.beliefs  # type: ignore[attr-defined]
+    strangers = sorted({b.about for b in beliefs if b.about not in others})
+    for b in beliefs:
+        if b.about not in others:
+            continue
+        if isinstance(b, TypedBelief):
+            for key, value in b.values().items():
+                agent.beliefs.update(b.about, key, value, confidence=b.confidence)
+        else:
             agent.beliefs.update(b.about, b.key, b.value, confidence=b.confidence)
     if strangers:
         node_failed(brain, agent, "theory_of_mind", f"beliefs about agents not remembered here ignored: {strangers}",
@@ -254,8 +272,11 @@ class ModelBrain(BaseBrain):
         k_memories: int = 8,
         on_budget: str = "stop",
         graph: Any | None = None,
+        belief_model: type[TypedBelief] | None = None,
     ) -> None:
         self.gateway = gateway
+        #: the scenario's typed beliefs for the theory-of-mind node (None: free keys, BeliefEstimate)
+        self.belief_model = belief_model
         self.fallback = fallback
         self.policy_name: str | None = fallback_name
         self.name = name

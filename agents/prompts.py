@@ -27,7 +27,8 @@ def memory_line(m: Retrieved | MemoryRecord | WorldEvent) -> str:
     if isinstance(m, MemoryRecord) and m.text:
         return f"[t={m.t:.1f}] {m.text}"
     data = m.data if isinstance(m, WorldEvent) else m.metadata.get("data")
-    kind = m.kind
+    actor = m.agent if isinstance(m, WorldEvent) else m.metadata.get("agent")
+    kind = f"{m.kind} by {actor}" if actor else m.kind  # who did it is part of what was seen
     body = json.dumps({k: v for k, v in (data or {}).items() if k != "hidden"}, default=str, sort_keys=True)
     return f"[t={float(m.t):.1f}] {kind} {body[:300]}"
 
@@ -90,11 +91,19 @@ class PromptFormatter:
         return [*messages, {"role": "assistant", "content": answer},
                 {"role": "user", "content": f"That answer was invalid: {error}\nReply with only the corrected JSON object."}]
 
-    def theory_of_mind(self, persona_text: str, memories: list[Any], others: list[str]) -> list[dict[str, str]]:
+    def theory_of_mind(self, persona_text: str, memories: list[Any], others: list[str],
+                       fields: dict[str, str] | None = None) -> list[dict[str, str]]:
+        """``fields``: the typed beliefs asked for (name -> description); None: free keys."""
+        if fields is None:
+            ask = ('estimate what matters about them. Answer with only JSON: {"beliefs": [{"about": id, '
+                   '"key": short name, "value": number or text, "confidence": 0..1}]}')
+        else:
+            wanted = ", ".join(f'"{k}": {d or k}' for k, d in fields.items() if k not in ("about", "confidence"))
+            ask = ('estimate these things about them (leave out, or null, what you cannot tell). Answer with only '
+                   f'JSON: {{"beliefs": [{{"about": id, {wanted}, "confidence": 0..1}}]}}')
         user = ("What you remember:\n" + "\n".join(f"- {memory_line(m)}" for m in memories)
                 + f"\n\nOther people here: {', '.join(others)}.\nFor the ones your memories tell you something "
-                'about, estimate what matters about them. Answer with only JSON: {"beliefs": [{"about": id, '
-                '"key": short name, "value": number or text, "confidence": 0..1}]}')
+                + "about, " + ask)
         return [{"role": "system", "content": self.system(persona_text)}, {"role": "user", "content": user}]
 
     def reflection(self, persona_text: str, memories: list[Any]) -> list[dict[str, str]]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from simworld.memory.records import OBSERVATION, OTHER_PREFIX, WRITTEN_PREFIX, MemoryRecord, Retrieved
+from simworld.memory.text import describe_event
 
 from simworld.events import WorldEvent
 
@@ -122,5 +123,5 @@ class ListMemory:
 
 
 def _as_record(event: WorldEvent) -> MemoryRecord:
-    return MemoryRecord(f"e{event.seq}", event.t, OBSERVATION, f"{event.kind} {event.data}", 0.0, event.t,
+    return MemoryRecord(f"e{event.seq}", event.t, OBSERVATION, lambda: describe_event(event), 0.0, event.t,
                         event.seq, (), {"event_kind": event.kind, "agent": event.agent, "data": event.data})
