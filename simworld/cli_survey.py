@@ -95,5 +95,7 @@ def survey(instrument: str, personas_file: str | None, population: int | None, p
         for trait, row in scores["traits"].items():
             table.add_row(trait, str(row["items"]), _fmt(row["mean"]), _fmt(row["sd"]), _fmt(row["alpha"]),
                           _fmt(row["r_intended"]), _fmt(row["d_poles"]), f"{row['n_high']}/{row['n_low']}")
-        Console(stderr=True).print(table)
+        import sys
+
+        Console(stderr=True, width=None if sys.stderr.isatty() else 120).print(table)
     click.echo(out)
