@@ -224,8 +224,12 @@ class SurveyConfig(BaseModel):
                                description="poles for Cohen's d: intended trait >= 0.5 + margin vs <= 0.5 - margin")
 
     def spec(self) -> ModelSpec:
+        """The model spec the gateway gets (``local``: the bundled model, one call at a time)."""
         if self.brain == "local":
-            return self.model.model_copy(update={"provider": "local", "max_concurrency": 1})
+            from simworld.models.local import GGUF_FILE
+
+            name = self.model.model if self.model.provider == "local" else GGUF_FILE.split(".")[0]
+            return self.model.model_copy(update={"provider": "local", "model": name, "max_concurrency": 1})
         return self.model
 
 

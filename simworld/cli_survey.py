@@ -59,10 +59,6 @@ def survey(instrument: str, personas_file: str | None, population: int | None, p
     check_out_dir(out)
     inst = load_instrument(instrument)
     cfg = build_config(SurveyConfig, "survey", overrides=list(overrides))
-    if cfg.brain == "local":
-        from simworld.agents.brain_config import LOCAL_MODEL
-
-        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(update={"model": LOCAL_MODEL})})
     renderer = make_renderer(persona_prompt, source="--persona-prompt")
     if personas_file is not None:
         people = load_personas(personas_file)

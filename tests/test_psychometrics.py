@@ -146,6 +146,14 @@ def test_noise_depends_on_the_persona_and_answers_on_the_seed_alone():
     assert [a.answer for a in administer(MINI, [careless], seed=6).answers] != [a.answer for a in alone]
 
 
+def test_the_local_brain_is_the_bundled_model_as_the_agents_use_it():
+    from simworld.agents.brain_config import LOCAL_MODEL
+
+    spec = SurveyConfig(brain="local").spec()
+    assert (spec.provider, spec.model, spec.max_concurrency) == ("local", LOCAL_MODEL, 1)
+    assert SurveyConfig(brain="llm").spec().model == "gpt-4o-mini"
+
+
 def test_parse_answer_accepts_only_a_point_on_the_scale():
     scale = MINI.scale
     assert parse_answer('{"answer": 4}', scale) == (4, None)
