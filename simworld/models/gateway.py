@@ -11,9 +11,8 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from simworld.models.redact import Redactor
-from simworld.models.servers import ServerSet
 from simworld.models.spec import ModelSpec
-from simworld.models.types import ChatClient, ChatRequest, ChatResponse, ModelError
+from simworld.models.types import ChatClient, ChatRequest, ChatResponse, ManagedClient, ModelError
 from simworld.models.wrappers import Accounting, Budget, Cache, Concurrency, Retry
 
 if TYPE_CHECKING:
@@ -189,24 +188,16 @@ class Gateway:
         if self.cache is not None:
             out["cache"] = {"path": str(self.cache.path), "mode": self.spec.cache,
                             "hits": self.cache.hits, "misses": self.cache.misses}
-        servers = getattr(self.client, "servers", None)
-        if isinstance(servers, ServerSet):
-            out["servers"] = servers.summary()
-        mode = getattr(self.client, "mode", None)
-        if isinstance(mode, str):
-            out["structured"] = mode
-        downgraded = getattr(self.client, "downgraded", None)
-        if downgraded:
-            out["structured_note"] = downgraded
+        if isinstance(self.client, ManagedClient):
+            out.update(self.client.info())
         return out
 
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()
         try:
-            closing = getattr(self.client, "close", None)  # clients with connections to close (ours, LangChain's)
-            if closing is not None:
-                self.loop.run_until_complete(closing())
+            if isinstance(self.client, ManagedClient):  # connections to close (ours, LangChain's)
+                self.loop.run_until_complete(self.client.close())
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         finally:
             self.loop.close()

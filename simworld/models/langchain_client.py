@@ -101,6 +101,13 @@ class LangChainClient:
         )
 
     async def close(self) -> None:
-        http = getattr(self.chat_model, "http_async_client", None)
+        http = getattr(self.chat_model, "http_async_client", None)  # a LangChain model's own attribute
         if http is not None:
             await http.aclose()
+
+    def info(self) -> dict[str, Any]:
+        """For the manifest: how answers are held to the schema."""
+        out: dict[str, Any] = {"structured": self.mode}
+        if self.downgraded:
+            out["structured_note"] = self.downgraded
+        return out

@@ -149,3 +149,10 @@ class LocalClient:
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         return await asyncio.to_thread(self._generate, request)
+
+    async def close(self) -> None:
+        """Nothing to close: the model stays loaded for the process."""
+
+    def info(self) -> dict[str, Any]:
+        """For the manifest: ``grammar`` when answers are generated under the schema's grammar."""
+        return {"structured": self.mode}

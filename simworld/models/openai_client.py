@@ -111,6 +111,13 @@ class OpenAIClient:
     async def close(self) -> None:
         await self.servers.close()
 
+    def info(self) -> dict[str, Any]:
+        """For the manifest: how answers are held to the schema, and the servers' counts."""
+        out: dict[str, Any] = {"structured": self.mode, "servers": self.servers.summary()}
+        if self.downgraded:
+            out["structured_note"] = self.downgraded
+        return out
+
 
 class OllamaClient:
     """POST ``/api/chat`` (no streaming); ``format`` carries the schema when output is constrained."""
@@ -145,3 +152,10 @@ class OllamaClient:
 
     async def close(self) -> None:
         await self.servers.close()
+
+    def info(self) -> dict[str, Any]:
+        """For the manifest: how answers are held to the schema, and the servers' counts."""
+        out: dict[str, Any] = {"structured": self.mode, "servers": self.servers.summary()}
+        if self.downgraded:
+            out["structured_note"] = self.downgraded
+        return out

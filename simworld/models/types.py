@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass
@@ -30,6 +30,18 @@ class ChatResponse:
 
 class ChatClient(Protocol):
     async def complete(self, request: ChatRequest) -> ChatResponse: ...
+
+
+@runtime_checkable
+class ManagedClient(Protocol):
+    """A client that holds connections (closed with the gateway) and reports how it serves requests
+    (merged into the manifest's ``models`` entry: structured mode, servers)."""
+
+    async def complete(self, request: ChatRequest) -> ChatResponse: ...
+
+    async def close(self) -> None: ...
+
+    def info(self) -> dict[str, Any]: ...
 
 
 class ModelError(Exception):
