@@ -79,7 +79,7 @@ def package_versions() -> dict[str, str]:
 class RunWriter:
     """Owns one run directory while the run is going on."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any], flush_lines: int = 512) -> None:
+    def __init__(self, path: Path, manifest: dict[str, Any], flush_bytes: int = 1 << 16) -> None:
         self.path = Path(path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -90,19 +90,23 @@ class RunWriter:
         self.manifest.setdefault("started_at", now_iso())
         self.manifest.setdefault("versions", package_versions())
         self._counts: Counter[str] = Counter()
-        #: serialised events not yet written, and their kinds (counted when written)
-        self.lines: list[bytes] = []
+        #: serialised events not yet written (whole lines), and their kinds (counted when written). One
+        #: growing buffer, not a list of lines: keeping hundreds of small bytes objects alive makes each new
+        #: one several times dearer to allocate.
+        self.buf = bytearray()
         self.kinds: list[str] = []
-        self.flush_lines = flush_lines  # events are written in chunks of this many lines
+        self.flush_bytes = flush_bytes  # events are written in chunks of about this size
         self._volatile: Any = None
         self._fd = os.open(self.path / EVENTS, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
         self.write_manifest()
 
     def append(self, line: bytes, kind: str) -> None:
         """Queue one serialised event (without its newline). (``World.log`` does the same inline.)"""
-        self.lines.append(line)
+        buf = self.buf
+        buf += line
+        buf += b"\n"
         self.kinds.append(kind)
-        if len(self.lines) >= self.flush_lines:
+        if len(buf) >= self.flush_bytes:
             self.flush()
 
     def append_volatile(self, seq: int, fields: dict[str, Any]) -> None:
@@ -114,16 +118,18 @@ class RunWriter:
     def flush(self) -> None:
         if self._volatile is not None:
             self._volatile.flush()
-        if not self.lines:
+        if not self.buf:
             return
-        data = b"\n".join(self.lines) + b"\n"
-        self.lines.clear()
+        view = memoryview(self.buf)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        finally:
+            view.release()
+        self.buf.clear()
         self._counts.update(self.kinds)
         self.kinds.clear()
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
 
     @property
     def counts(self) -> Counter[str]:

@@ -119,10 +119,11 @@ class World:
             line = orjson.dumps({"seq": seq, "t": float(self.env.now), "kind": kind, "agent": agent,
                                  "witnesses": witnesses, "causes": causes, "data": data},
                                 default=log_default, option=DUMP_OPTIONS)  # runlog.dumps, inlined
-            lines = writer.lines  # writer.append, inlined
-            lines.append(line)
+            buf = writer.buf  # writer.append, inlined
+            buf += line
+            buf += b"\n"
             writer.kinds.append(kind)
-            if len(lines) >= writer.flush_lines:
+            if len(buf) >= writer.flush_bytes:
                 writer.flush()
             if volatile:
                 writer.append_volatile(seq, volatile)

@@ -196,7 +196,7 @@ def test_corrupt_metrics_json_is_bad_input(auction_run, copy_run):
 
 
 def test_writer_only_ever_leaves_whole_lines(tmp_path):
-    w = RunWriter(tmp_path / "r", {"run_id": "r"}, flush_lines=7)
+    w = RunWriter(tmp_path / "r", {"run_id": "r"}, flush_bytes=100)
     path = tmp_path / "r" / EVENTS
     for i in range(50):
         w.append(orjson.dumps({"seq": i, "t": 0.0, "kind": "k", "data": {"pad": "x" * 13}}), "k")
