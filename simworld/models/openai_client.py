@@ -42,17 +42,34 @@ def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-class OpenAIClient:
-    """POST ``/chat/completions``; answers read from ``choices[0].message`` (content or a tool call)."""
+class ServedClient:
+    """What our HTTP clients share: the servers of one model, the structured mode, the manifest entry."""
 
-    def __init__(self, spec: ModelSpec, servers: ServerSet, api_key: str | None) -> None:
+    def __init__(self, spec: ModelSpec, servers: ServerSet, mode: str) -> None:
         self.spec = spec
         self.servers = servers
         self.name = spec.model
-        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.mode = "json_schema" if spec.structured == "auto" else spec.structured
+        self.mode = mode
         #: Set when ``auto`` found the server refusing constrained output (the run then parses prompts).
         self.downgraded: str | None = None
+
+    async def close(self) -> None:
+        await self.servers.close()
+
+    def info(self) -> dict[str, Any]:
+        """For the manifest: how answers are held to the schema, and the servers' counts."""
+        out: dict[str, Any] = {"structured": self.mode, "servers": self.servers.summary()}
+        if self.downgraded:
+            out["structured_note"] = self.downgraded
+        return out
+
+
+class OpenAIClient(ServedClient):
+    """POST ``/chat/completions``; answers read from ``choices[0].message`` (content or a tool call)."""
+
+    def __init__(self, spec: ModelSpec, servers: ServerSet, api_key: str | None) -> None:
+        super().__init__(spec, servers, "json_schema" if spec.structured == "auto" else spec.structured)
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # schema object -> its strict form (the schema is kept too, so that its id is never reused)
         self._schemas: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
@@ -108,26 +125,12 @@ class OpenAIClient:
         return ChatResponse(text=str(text), input_tokens=tokens_in, output_tokens=tokens_out, model=self.name,
                             latency_ms=round((time.perf_counter() - t0) * 1000, 1))
 
-    async def close(self) -> None:
-        await self.servers.close()
 
-    def info(self) -> dict[str, Any]:
-        """For the manifest: how answers are held to the schema, and the servers' counts."""
-        out: dict[str, Any] = {"structured": self.mode, "servers": self.servers.summary()}
-        if self.downgraded:
-            out["structured_note"] = self.downgraded
-        return out
-
-
-class OllamaClient:
+class OllamaClient(ServedClient):
     """POST ``/api/chat`` (no streaming); ``format`` carries the schema when output is constrained."""
 
     def __init__(self, spec: ModelSpec, servers: ServerSet) -> None:
-        self.spec = spec
-        self.servers = servers
-        self.name = spec.model
-        self.mode = "json_schema" if spec.structured in ("auto", "json_schema", "tools") else "prompt"
-        self.downgraded: str | None = None
+        super().__init__(spec, servers, "json_schema" if spec.structured != "prompt" else "prompt")
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         t0 = time.perf_counter()
@@ -149,13 +152,3 @@ class OllamaClient:
             raise TransientError(f"malformed answer from the server: {type(err).__name__}: {err}") from None
         return ChatResponse(text=str(text), input_tokens=tokens_in, output_tokens=tokens_out, model=self.name,
                             latency_ms=round((time.perf_counter() - t0) * 1000, 1))
-
-    async def close(self) -> None:
-        await self.servers.close()
-
-    def info(self) -> dict[str, Any]:
-        """For the manifest: how answers are held to the schema, and the servers' counts."""
-        out: dict[str, Any] = {"structured": self.mode, "servers": self.servers.summary()}
-        if self.downgraded:
-            out["structured_note"] = self.downgraded
-        return out
