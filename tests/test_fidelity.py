@@ -114,3 +114,41 @@ def test_analysis_imports_no_scenario():
     code = "import sys, simworld.analysis; print(sorted(m for m in sys.modules if m.startswith('simworld.scenarios')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_baselines_run_on_the_same_split_and_negatives(reports):
+    # Every report carries the four scorers and the two rating predictors; a scorer picks exactly |P| of
+    # each user's candidates, so its precision equals its recall. Random is at chance: over six
+    # populations its mean accuracy at 1:1 lies within 0.5 +- 0.03 (each population within +- 0.08).
+    random_acc = []
+    for report in reports:
+        base = report["baselines"]["discrimination"]
+        assert set(base) == {"random", "popularity", "item_knn", "mf"}
+        for name, per_ratio in base.items():
+            assert set(per_ratio) == {"1", "3", "9"}
+            for m, r in per_ratio.items():
+                assert r["precision"] == pytest.approx(r["recall"])
+                assert r["n"] == report["discrimination"][m]["n"]  # the same candidates
+        random_acc.append(base["random"]["1"]["accuracy"])
+        assert abs(base["random"]["1"]["accuracy"] - 0.5) < 0.08
+        rating = report["baselines"]["rating"]
+        assert set(rating) == {"global_mean", "bias"}
+        assert rating["bias"]["rmse"] < rating["global_mean"]["rmse"]
+        for m in ("1", "3", "9"):
+            v = report["versus_best_baseline"][m]
+            best = max(base[n][m]["accuracy"] for n in base)
+            assert v["accuracy_gain"] == pytest.approx(report["discrimination"][m]["accuracy"] - best)
+            assert base[v["best_accuracy"]][m]["accuracy"] == best
+        v = report["versus_best_baseline"]["rating"]
+        assert v["rmse_gain"] == pytest.approx(min(r["rmse"] for r in rating.values()) - report["rmse"])
+    assert abs(np.mean(random_acc) - 0.5) < 0.03
+
+
+def test_cli_table_and_json_carry_the_baselines(cli, movielens):
+    res = cli("fidelity", movielens, "--ratios", "1", "--max-users", "60", "--json")
+    report = json.loads(res.out_lines[-1])
+    assert set(report["baselines"]["discrimination"]) == {"random", "popularity", "item_knn", "mf"}
+    assert report["fallbacks"] == 0 and report["decisions"] > 0
+    table = cli("fidelity", movielens, "--ratios", "1", "--max-users", "60").stdout
+    for word in ("simulated", "random", "popularity", "item_knn", "mf", "global_mean", "bias", "difference"):
+        assert word in table

@@ -1,31 +1,35 @@
-"""User-simulation fidelity (Agent4Rec's protocol), played by viewers fitted from real users' ratings.
+"""User-simulation fidelity (Agent4Rec's protocol), played by viewers fitted from real users' ratings,
+beside trivial baselines on the same split and the same negatives.
 
-Each user's ratings are split by time; viewers are fitted on the earlier part. **Taste discrimination**:
-the viewer sees its held-out items mixed with m times as many items it never rated and says watch or not
-(accuracy, precision, recall, F1 per ratio m). **Rating**: the viewer rates its held-out items (RMSE, MAE).
-**Population**: distances between the real and simulated distributions of ratings and of Agent4Rec's
-traits (activity, diversity, conformity). Decisions go through ``world.decide_many`` (rule brains by
-default; model brains work the same way), in a world without a run log.
+Each user's ratings are split by time; everything is fitted on the earlier part only. **Taste
+discrimination**: the viewer sees its held-out items mixed with m times as many items it never rated and
+says watch or not (accuracy, precision, recall, F1 per ratio m). **Rating**: the viewer rates its held-out
+items (RMSE, MAE). **Population**: distances between the real and simulated distributions of ratings and of
+Agent4Rec's traits (activity, diversity, conformity). **Baselines**: random, popularity, item-kNN and MF
+scorers that pick their top |P| of the same candidates, and the global-mean and bias rating predictors.
+Decisions go through ``world.decide_many`` (rule brains by default; model brains work the same way, with
+the rule policy as their fallback), in a world without a run log.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 import simpy
 from pydantic import BaseModel
-from simworld.agents import Agent, Persona
+from simworld.agents import Agent, Beliefs, Persona
 from simworld.agents.brain_config import BrainFactory, BrainSettings
-from simworld.memory import ListMemory
-from simworld.scenarios.recommender.catalogue import Catalogue, Ratings
-from simworld.scenarios.recommender.movielens import load_movielens
-from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, ViewerPolicy, WatchChoices
-from simworld.scenarios.recommender.roles import viewer_of
-from simworld.scenarios.recommender.viewers import fit_roles
+from simworld.memory import ListMemory, Memory
+from simworld.scenarios.recommender.algorithms import ItemKNNRecommender, PureSVDRecommender, RecContext
+from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
+from simworld.scenarios.recommender.fitting import RatingModel, WatchModel, time_split
+from simworld.scenarios.recommender.movielens import load_ratings
+from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, WatchChoices
+from simworld.scenarios.recommender.roles import ViewerRole
 
 from simworld.decisions import DecisionRequest
 from simworld.errors import BadInput
@@ -33,6 +37,10 @@ from simworld.stats import classification, distribution_distances, prediction_er
 from simworld.world import World
 
 DEFAULT_RATIOS = (1, 2, 3, 9)
+#: the baseline scorers (top |P| of each user's candidates) and rating predictors
+BASELINES = ("random", "popularity", "item_knn", "mf")
+RATING_BASELINES = ("global_mean", "bias")
+LEVELS = np.arange(0.5, 6.0, 1.0)
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -45,18 +53,71 @@ class Split:
 
 def split_by_time(ratings: Ratings, holdout: float = 0.2) -> Split:
     """Each user's latest ``holdout`` share of ratings (at least one) is held out; the rest trains."""
-    test_mask = np.zeros(len(ratings), dtype=bool)
-    for rows in ratings.by_user():
-        if len(rows) >= 2:
-            k = max(1, round(len(rows) * holdout))
-            test_mask[rows[-k:]] = True
-    return Split(ratings.subset(~test_mask), ratings.subset(test_mask))
+    mask = time_split(ratings, holdout)
+    return Split(ratings.subset(~mask), ratings.subset(mask))
+
+
+class FittedViewerPolicy:
+    """The rule viewer of the protocol: watches its ``count`` best-scored candidates (its activity times
+    its watch rate) and rates by the rating model. Scores come from :class:`WatchModel`."""
+
+    def __init__(self, user: int, scores: np.ndarray, watch: WatchModel, rating: RatingModel) -> None:
+        self.user = user
+        self.scores = scores
+        self.watch = watch
+        self.rating = rating
+
+    def __call__(self, persona: Persona, observation: DecisionRequest, memories: Memory, beliefs: Beliefs,
+                 rng: np.random.Generator) -> BaseModel:
+        items = np.asarray(observation.policy_hints["items"], dtype=np.int64)
+        if observation.decision == WATCH:
+            k = self.watch.count(self.user, len(items))
+            top = np.argsort(-self.scores[items], kind="stable")[:k]
+            chosen = np.zeros(len(items), dtype=bool)
+            chosen[top] = True
+            return WatchChoices(watch=chosen.tolist())
+        if observation.decision == RATE:
+            users = np.full(len(items), self.user)
+            stars = self.rating.stars(self.rating.expected(users, items))
+            return ItemRatings(ratings=stars.astype(int).tolist())
+        raise ValueError(f"the fitted viewer cannot answer {observation.decision!r}")
+
+
+def profile_roles(train: Ratings, cat: Catalogue, rating: RatingModel) -> list[ViewerRole]:
+    """Persona roles a model brain reads (what a fitted viewer is like): genre taste from the training
+    ratings, Agent4Rec's traits and the rating style (vectorised)."""
+    n_users = len(train.user_ids)
+    g = len(GENRES)
+    weight = np.clip(train.ratings - rating.mu + 1.0, 0.1, None)
+    liked = np.zeros((n_users, g))
+    np.add.at(liked, train.users, cat.genres[train.items] * weight[:, None])
+    share = liked[:, 1:] / np.maximum(liked[:, 1:].sum(axis=1, keepdims=True), 1e-9)
+    base = cat.genres[:, 1:].mean(axis=0) + 1e-3
+    taste = np.round(np.concatenate([np.zeros((n_users, 1)), 0.15 * np.log((share + 1e-3) / base)], axis=1), 4)
+    counts = np.bincount(train.users, minlength=n_users).astype(float)
+    sums = np.bincount(train.users, train.ratings, n_users)
+    sq = np.bincount(train.users, train.ratings**2, n_users)
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1), rating.mu)
+    spread = np.sqrt(np.maximum(sq / np.maximum(counts, 1) - mean**2, 0.0))
+    seen = np.zeros((n_users, g), dtype=bool)
+    np.logical_or.at(seen, train.users, cat.genres[train.items])
+    diversity = seen[:, 1:].sum(axis=1) / (g - 1)
+    item_mean = rating.mu + rating.item_bias
+    gap = np.bincount(train.users, (train.ratings - item_mean[train.items]) ** 2, n_users) / np.maximum(counts, 1)
+    med = float(np.median(counts)) or 1.0
+    cols = {"activity": np.clip(0.5 * counts / med, 0.02, 10.0), "diversity": diversity,
+            "conformity": 1.0 / (1.0 + gap), "rating_mean": np.clip(mean, 1.0, 5.0),
+            "rating_spread": np.clip(spread, 0.0, 3.0)}
+    lists = {k: np.round(v, 4).tolist() for k, v in cols.items()}
+    tl = taste.tolist()
+    return [ViewerRole(taste=tl[u], quality_weight=0.1, **{k: v[u] for k, v in lists.items()}) for u in range(n_users)]
 
 
 @dataclass
 class Judgements:
     """What the viewers decided. Per ratio: (true labels, chosen) over all candidates, and per user the
-    candidates and the chosen mask; per user the held-out items with their real and simulated ratings."""
+    candidates and the chosen mask; per user the held-out items with their real and simulated ratings;
+    the baselines' choices and rating predictions on the same questions."""
 
     labels: dict[int, tuple[np.ndarray, np.ndarray]]
     chosen: dict[int, list[np.ndarray]]
@@ -65,32 +126,51 @@ class Judgements:
     real_ratings: list[np.ndarray]
     sim_ratings: list[np.ndarray]
     item_mean: np.ndarray
+    baseline_chosen: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    baseline_ratings: dict[str, np.ndarray] = field(default_factory=dict)
+    decisions: int = 0
+    fallbacks: int = 0
+
+
+def _top_p(scores: Callable[[int], np.ndarray], cands: list[np.ndarray], positives: list[np.ndarray]) -> np.ndarray:
+    """Each user's top |P| candidates by ``scores(user)`` (ties: the earlier candidate), concatenated."""
+    out = []
+    for u, c in enumerate(cands):
+        chosen = np.zeros(len(c), dtype=bool)
+        if len(c):
+            chosen[np.argsort(-scores(u)[c], kind="stable")[: len(positives[u])]] = True
+        out.append(chosen)
+    return np.concatenate(out) if out else np.zeros(0, bool)
 
 
 def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: int = 0, holdout: float = 0.2,
                  rank: int = 16, brains: BrainSettings | None = None) -> Judgements:
-    """Fit viewers on each user's earlier ratings and ask them the protocol's questions."""
+    """Fit viewers (and baselines) on each user's earlier ratings and ask them the protocol's questions."""
     split = split_by_time(ratings, holdout)
-    roles, space = fit_roles(split.train, cat, rank, seed)
+    train = split.train
+    n_users, n_items = len(ratings.user_ids), len(cat)
+    watch = WatchModel.fit(train, n_items, holdout, seed)
+    rating = RatingModel.fit(train, n_items, holdout, seed)
+    scores = np.concatenate([watch.scores(np.arange(lo, min(n_users, lo + 512)))
+                             for lo in range(0, n_users, 512)]) if n_users else np.zeros((0, n_items), np.float32)
+    roles = profile_roles(train, cat, rating)
     world = World(seed)
     factory = BrainFactory(world, brains or BrainSettings())
-    n_users = len(ratings.user_ids)
     kinds = factory.kinds(n_users)
-    crowd = space.item_mean - space.global_mean
-    crowd_list = crowd.tolist()
     agents = []
     for k, uid in enumerate(ratings.user_ids):
         persona = Persona(id=uid, name=f"Viewer {uid}", roles={"viewer": roles[k].model_dump(mode="json")})
-        policy = ViewerPolicy(viewer_of(roles[k]), cat, space.item_factors, crowd, crowd_list)
+        policy = FittedViewerPolicy(k, scores[k], watch, rating)
         # each question stands alone: the viewer keeps no memory of its earlier answers
         agent = Agent(persona, factory.make(kinds[k], policy, "viewer"), memory=ListMemory(0))
         world.add_agent(agent)
         agents.append(agent)
-    rated = np.zeros((n_users, len(cat)), dtype=bool)
+    rated = np.zeros((n_users, n_items), dtype=bool)
     rated[ratings.users, ratings.items] = True
     test_rows = split.test.by_user()
     positives = [split.test.items[r] for r in test_rows]
-    out = Judgements({}, {}, {}, positives, [split.test.ratings[r] for r in test_rows], [], space.item_mean)
+    item_mean = rating.mu + rating.item_bias
+    out = Judgements({}, {}, {}, positives, [split.test.ratings[r] for r in test_rows], [], item_mean)
 
     def ask(decision: str, action: type[A], lists: list[np.ndarray], extra: dict[str, int]
             ) -> Generator[simpy.Event, list[A], list[A]]:
@@ -99,6 +179,7 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
                                              {**extra, "items": [cat.public(int(i)) for i in lists[u]]},
                                              policy_hints={"items": lists[u].tolist()}))
                  for u in range(n_users) if len(lists[u])]
+        out.decisions += len(pairs)
         return (yield world.decide_many(pairs))
 
     def protocol() -> Generator[simpy.Event, Any, None]:
@@ -118,7 +199,7 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
             for u in range(n_users):
                 if len(cands[u]):
                     w = np.asarray(next(watches).watch, dtype=bool)
-                    chosen.append(w if len(w) == len(cands[u]) else np.resize(w, len(cands[u])) & False)
+                    chosen.append(w if len(w) == len(cands[u]) else np.zeros(len(cands[u]), bool))
                 else:
                     chosen.append(np.zeros(0, bool))
             out.labels[m] = (np.concatenate(truth), np.concatenate(chosen))
@@ -135,7 +216,39 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
     world.process(protocol())
     world.run()
     world.close()
+    out.fallbacks = _fallbacks(agents)
+    _baselines(out, cat, train, rating, seed, rank)
     return out
+
+
+def _fallbacks(agents: list[Agent]) -> int:
+    """Decisions that model brains answered with their rule policy (0 for rule brains)."""
+    if all(not agent.brain.batched for agent in agents):
+        return 0  # rule brains only: nothing to fall back from (and no model stack to import)
+    from simworld.agents.model_brain import ModelBrain
+
+    return sum(agent.brain.fallbacks for agent in agents if isinstance(agent.brain, ModelBrain))
+
+
+def _baselines(out: Judgements, cat: Catalogue, train: Ratings, rating: RatingModel, seed: int, rank: int) -> None:
+    """Every baseline on the protocol's own candidates and held-out items."""
+    n_items = len(cat)
+    ctx = RecContext(cat, train, np.random.default_rng(np.random.SeedSequence([seed, 0xBA5E])), None, rank, 50, seed)
+    knn, mf = ItemKNNRecommender(ctx), PureSVDRecommender(ctx)
+    popularity = np.bincount(train.items, minlength=n_items).astype(float)
+    uids = train.user_ids
+    scorers: dict[str, Callable[[int], np.ndarray]] = {
+        "random": lambda u: ctx.rng.random(n_items), "popularity": lambda u: popularity,
+        "item_knn": lambda u: knn.scores(uids[u]), "mf": lambda u: mf.scores(uids[u]),
+    }
+    for name in BASELINES:
+        out.baseline_chosen[name] = {m: _top_p(scorers[name], out.candidates[m], out.positives)
+                                     for m in out.candidates}
+    users = np.concatenate([np.full(len(p), u) for u, p in enumerate(out.positives)]) if out.positives else np.zeros(0, int)
+    items = np.concatenate(out.positives) if out.positives else np.zeros(0, int)
+    mu, bu, bi = RatingModel.biases(train, n_items)
+    out.baseline_ratings["global_mean"] = np.full(len(items), mu)
+    out.baseline_ratings["bias"] = np.clip(mu + bu[users.astype(int)] + bi[items.astype(int)], 1.0, 5.0)
 
 
 def trait_samples(chosen: list[np.ndarray], candidates: list[np.ndarray], ratings: list[np.ndarray],
@@ -172,17 +285,24 @@ def parse_ratios(text: str | Sequence[int]) -> list[int]:
     return out
 
 
+def _hist(x: np.ndarray) -> list[int]:
+    counts: list[int] = np.histogram(x, LEVELS)[0].tolist()
+    return counts
+
+
 def fidelity(path: str | os.PathLike[str], ratios: str | Sequence[int] = DEFAULT_RATIOS, seed: int = 0,
              holdout: float = 0.2, rank: int = 16, max_users: int | None = None,
              brains: BrainSettings | None = None) -> dict[str, Any]:
-    """Run Agent4Rec's protocol on a MovieLens-100k/-1M folder and return every fidelity figure.
+    """Run Agent4Rec's protocol on a ratings folder (MovieLens-100k, -1M, "latest" CSV or a plain CSV)
+    and return every fidelity figure, the baselines' figures on the same split and negatives, and the
+    simulated viewers' differences to the best baseline.
 
     ``ratios``: distractors per held-out item (m); ``holdout``: each user's latest share of ratings held
     out; ``max_users``: only the first users; ``brains``: who decides (rule brains by default)."""
     ms = parse_ratios(ratios)
     if not 0.0 < holdout < 1.0:
         raise BadInput("--holdout", f"must be between 0 and 1, got {holdout}")
-    cat, ratings = load_movielens(path)
+    cat, ratings = load_ratings(path)
     if max_users is not None:
         ratings = ratings.subset(ratings.users < max_users)
         ratings.user_ids = ratings.user_ids[:max_users]
@@ -192,40 +312,74 @@ def fidelity(path: str | os.PathLike[str], ratios: str | Sequence[int] = DEFAULT
     per_ratio = {str(m): {**classification(*out.labels[m]), "chance_precision": 1.0 / (m + 1)} for m in ms}
     real = np.concatenate(out.real_ratings) if out.real_ratings else np.zeros(0)
     sim = np.concatenate(out.sim_ratings) if out.sim_ratings else np.zeros(0)
-    levels = np.arange(0.5, 6.0, 1.0)
     m0 = ms[0]
     truth_chosen = [np.isin(c, p) for c, p in zip(out.candidates[m0], out.positives)]
     real_traits = trait_samples(truth_chosen, out.candidates[m0], out.real_ratings, out.positives, cat.genres,
                                 out.item_mean)
     sim_traits = trait_samples(out.chosen[m0], out.candidates[m0], out.sim_ratings, out.positives, cat.genres,
                                out.item_mean)
-
-    def hist(x: np.ndarray) -> list[int]:
-        counts: list[int] = np.histogram(x, levels)[0].tolist()
-        return counts
-
+    base_disc = {name: {str(m): classification(out.labels[m][0], chosen[m]) for m in ms}
+                 for name, chosen in out.baseline_chosen.items()}
+    base_rating = {name: {**prediction_errors(real, pred), "mean": float(pred.mean()) if len(pred) else float("nan"),
+                          "js_distance": distribution_distances(real, pred, LEVELS)["js_distance"]}
+                   for name, pred in out.baseline_ratings.items()}
+    errors = prediction_errors(real, sim)
+    versus: dict[str, Any] = {}
+    for m in ms:
+        key = str(m)
+        best_acc = max(base_disc, key=lambda n: base_disc[n][key]["accuracy"])
+        best_f1 = max(base_disc, key=lambda n: base_disc[n][key]["f1"])
+        versus[key] = {"best_accuracy": best_acc,
+                       "accuracy_gain": per_ratio[key]["accuracy"] - base_disc[best_acc][key]["accuracy"],
+                       "best_f1": best_f1, "f1_gain": per_ratio[key]["f1"] - base_disc[best_f1][key]["f1"]}
+    best_rmse = min(base_rating, key=lambda n: base_rating[n]["rmse"])
+    versus["rating"] = {"best_rmse": best_rmse, "rmse_gain": base_rating[best_rmse]["rmse"] - errors["rmse"]}
     return {
         "users": len(ratings.user_ids), "items": len(cat), "ratings": len(ratings), "seed": seed, "holdout": holdout,
         "brain": brains.brain if brains is not None else "rule",
+        "decisions": out.decisions, "fallbacks": out.fallbacks,
         "discrimination": per_ratio,
-        **prediction_errors(real, sim),
-        "rating_distribution": {"real": hist(real), "simulated": hist(sim),
-                                **distribution_distances(real, sim, levels)},
+        **errors,
+        "rating_mean": {"real": float(real.mean()) if len(real) else float("nan"),
+                        "simulated": float(sim.mean()) if len(sim) else float("nan")},
+        "rating_distribution": {"real": _hist(real), "simulated": _hist(sim),
+                                **distribution_distances(real, sim, LEVELS)},
         "traits": {"ratio": m0, **{k: distribution_distances(real_traits[k], sim_traits[k])
                                    for k in ("activity", "diversity", "conformity")}},
+        "baselines": {"discrimination": base_disc, "rating": base_rating},
+        "versus_best_baseline": versus,
     }
 
 
 def format_table(report: dict[str, Any]) -> str:
-    """The report as a plain-text table."""
-    lines = [f"{report['users']} users, {report['items']} items, {report['ratings']} ratings (seed {report['seed']})",
-             f"{'ratio':>5} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>6}"]
+    """The report as a plain-text table: the simulated viewers beside every baseline, with differences."""
+    base = report["baselines"]["discrimination"]
+    names = list(base)
+    lines = [(f"{report['users']} users, {report['items']} items, {report['ratings']} ratings "
+              f"(seed {report['seed']}, holdout {report['holdout']}, brain {report['brain']})"),
+             "taste discrimination (baselines pick their top |P| of the same candidates)",
+             f"{'ratio':>5} {'who':>11} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>6}"]
     for m, r in report["discrimination"].items():
-        lines.append(f"{'1:' + m:>5} {r['accuracy']:9.3f} {r['precision']:9.3f} {r['recall']:7.3f} {r['f1']:6.3f}")
-    lines.append(f"rating RMSE {report['rmse']:.3f}  MAE {report['mae']:.3f}")
+        rows = [("simulated", r)] + [(n, base[n][m]) for n in names]
+        for who, x in rows:
+            lines.append(f"{'1:' + m:>5} {who:>11} {x['accuracy']:9.3f} {x['precision']:9.3f} {x['recall']:7.3f} "
+                         f"{x['f1']:6.3f}")
+        v = report["versus_best_baseline"][m]
+        lines.append(f"{'':>5} {'difference':>11} {v['accuracy_gain']:+9.3f} (vs {v['best_accuracy']}) "
+                     f"f1 {v['f1_gain']:+.3f} (vs {v['best_f1']})")
+    lines.append(f"rating        {'rmse':>6} {'mae':>6} {'mean':>5} {'JS':>6}")
     d = report["rating_distribution"]
+    lines.append(f"{'simulated':>11}   {report['rmse']:6.3f} {report['mae']:6.3f} {report['rating_mean']['simulated']:5.2f} "
+                 f"{d['js_distance']:6.3f}")
+    for n, x in report["baselines"]["rating"].items():
+        lines.append(f"{n:>11}   {x['rmse']:6.3f} {x['mae']:6.3f} {x['mean']:5.2f} {x['js_distance']:6.3f}")
+    v = report["versus_best_baseline"]["rating"]
+    lines.append(f"{'difference':>11}   {-v['rmse_gain']:+6.3f} (RMSE vs {v['best_rmse']}); real mean "
+                 f"{report['rating_mean']['real']:.2f}")
     lines.append(f"rating distribution: JS {d['js_distance']:.3f}  Wasserstein {d['wasserstein']:.3f}")
     for k in ("activity", "diversity", "conformity"):
         t = report["traits"][k]
         lines.append(f"{k}: JS {t['js_distance']:.3f}  Wasserstein {t['wasserstein']:.3f}")
+    if report["brain"] != "rule":
+        lines.append(f"decisions {report['decisions']}, fell back to the rule policy: {report['fallbacks']}")
     return "\n".join(lines)

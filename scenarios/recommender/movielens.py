@@ -1,4 +1,11 @@
-"""MovieLens loaders (100k: ``u.item``/``u.data``; 1M: ``movies.dat``/``ratings.dat``) and writers.
+"""Rating data loaders and writers.
+
+Formats: MovieLens-100k (``u.item``/``u.data``), MovieLens-1M (``movies.dat``/``ratings.dat``), the
+MovieLens "latest" CSV format of the 20M/25M/32M and ml-latest(-small) releases (``ratings.csv`` with
+``userId,movieId,rating,timestamp``, half stars allowed, and ``movies.csv`` with ``movieId,title,genres``)
+and a plain CSV (a file, or a folder's ``ratings.csv``, with the header ``user,item,rating,timestamp``;
+ids may be any text) with an optional ``items.csv`` (``item,title,genres``; genres ``|``-separated).
+CSV files are read with pandas (the ``analysis`` extra), not line by line.
 
 No MovieLens data ships with simworld (its licence forbids redistribution): point these at a folder you
 downloaded. A malformed line is a :class:`BadInput` naming the file, the line number and the field.
@@ -31,6 +38,16 @@ def detect(path: Path) -> str:
     if (path / "movies.dat").is_file() and (path / "ratings.dat").is_file():
         return "1m"
     raise BadInput(str(path), "holds neither u.item + u.data (MovieLens-100k) nor movies.dat + ratings.dat (MovieLens-1M)")
+
+
+def load_ratings(path: str | os.PathLike[str]) -> tuple[Catalogue, Ratings]:
+    """The catalogue and all ratings of a MovieLens-100k/-1M folder, a "latest"-format CSV folder, or a
+    plain ratings CSV (a file, or a folder with ``ratings.csv``)."""
+    from simworld.scenarios.recommender.csvdata import csv_kind, load_csv
+
+    p = Path(path)
+    kind = csv_kind(p)
+    return load_csv(p, kind) if kind is not None else load_movielens(p)
 
 
 def load_movielens(path: str | os.PathLike[str]) -> tuple[Catalogue, Ratings]:

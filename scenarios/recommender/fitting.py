@@ -1,0 +1,309 @@
+"""Models fitted on training ratings: what a fitted viewer watches and how it rates, and the baselines it
+is compared with.
+
+**Watching** (:class:`WatchModel`): six item scores per user - popularity, EASE, RP3beta, item-kNN and
+PureSVD over the user's history weighted towards its latest ratings (the recency of its tastes), and EASE
+over the whole history - each standardised per user, combined linearly with weights that also depend on
+the user's activity. The weights come from a logistic regression on a validation split made *inside* the
+training ratings (each user's latest share again held out, negatives drawn from items the user has not
+rated), so nothing held out is ever looked at. How many of the shown items a user watches is calibrated
+to its own activity on the same inner split.
+
+**Rating** (:class:`RatingModel`): the global mean plus user and item biases plus a low-rank taste term
+(alternating least squares on the residuals), mapped to 1-5 stars by cut points that blend plain rounding
+with the training histogram's quantiles (the blend chosen on the inner split).
+
+Dense (users x items) work is done in chunks of users; item x item matrices bound the catalogue size
+(about 20,000 items).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from simworld.scenarios.recommender.catalogue import Ratings
+
+from simworld.errors import BadInput
+
+#: the item scores a fitted viewer combines (``WatchModel.weights`` has two per name: plain and x activity)
+FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease")
+MAX_ITEMS = 20_000
+CHUNK = 512
+
+
+def time_split(ratings: Ratings, holdout: float) -> np.ndarray:
+    """Mask of the held-out rows: each user's latest ``holdout`` share (at least one; users with one
+    rating keep it). Ties in time keep the file order."""
+    order = np.lexsort((np.arange(len(ratings)), ratings.times, ratings.users))
+    users = ratings.users[order]
+    counts = np.bincount(users, minlength=len(ratings.user_ids))
+    k = np.where(counts >= 2, np.maximum(1, np.rint(counts * holdout)), 0).astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(len(order)) - start[users]  # position within the user's time-ordered ratings
+    mask = np.zeros(len(ratings), dtype=bool)
+    mask[order[rank >= counts[users] - k[users]]] = True
+    return mask
+
+
+def _check_size(n_items: int) -> None:
+    if n_items > MAX_ITEMS:
+        raise BadInput("items", f"{n_items} items: fitted viewers handle at most {MAX_ITEMS} (item x item models)")
+
+
+@dataclass
+class ItemModels:
+    """Item x item matrices and item columns fitted on one set of ratings."""
+
+    n_users: int
+    n_items: int
+    popularity: np.ndarray
+    ease: np.ndarray
+    rp3: np.ndarray
+    knn: np.ndarray
+    svd: np.ndarray  # item factors (n_items, rank)
+    history: list[np.ndarray]  # per user, item indices in time order
+
+    @classmethod
+    def fit(cls, train: Ratings, n_items: int, ease_lambda: float = 1000.0, rp3_beta: float = 0.7,
+            rank: int = 16) -> ItemModels:
+        _check_size(n_items)
+        from scipy.sparse import csr_matrix
+
+        n_users = len(train.user_ids)
+        x = csr_matrix((np.ones(len(train)), (train.users, train.items)), shape=(n_users, n_items))
+        x.data[:] = 1.0  # a repeated (user, item) counts once
+        g = (x.T @ x).toarray()
+        counts = np.diag(g).copy()
+        p = np.linalg.inv(g + ease_lambda * np.eye(n_items))
+        ease = -p / np.diag(p)[None, :]
+        np.fill_diagonal(ease, 0.0)
+        norms = np.sqrt(np.maximum(counts, 1.0))
+        knn = g / norms[:, None] / norms[None, :]
+        np.fill_diagonal(knn, 0.0)
+        user_deg = np.asarray(x.sum(axis=1)).ravel()
+        pui = csr_matrix(x.multiply(1.0 / np.maximum(user_deg, 1.0)[:, None]))
+        piu = x.T.multiply(1.0 / np.maximum(counts, 1.0)[:, None]).tocsr()
+        rp3 = (piu @ pui).toarray() / np.maximum(counts, 1.0)[None, :] ** rp3_beta
+        from simworld.scenarios.recommender.algorithms import pure_svd
+
+        svd = pure_svd(Ratings(train.users, train.items, np.ones(len(train)), train.times, train.user_ids),
+                       n_items, rank)
+        order = np.lexsort((np.arange(len(train)), train.times, train.users))
+        bounds = np.searchsorted(train.users[order], np.arange(n_users + 1))
+        history = [train.items[order[bounds[u]: bounds[u + 1]]] for u in range(n_users)]
+        return cls(n_users, n_items, np.log1p(counts), ease.astype(np.float32), rp3.astype(np.float32),
+                   knn.astype(np.float32), svd.astype(np.float32), history)
+
+    def activity(self) -> np.ndarray:
+        return np.asarray([len(np.unique(h)) for h in self.history], dtype=np.float64)
+
+    def profile(self, users: np.ndarray, tau: float | None) -> np.ndarray:
+        """Users' histories as rows (n, n_items): 1 per item, or weights decaying with the number of
+        later ratings (``exp(-later / tau)``)."""
+        out = np.zeros((len(users), self.n_items), dtype=np.float32)
+        for row, u in enumerate(users):
+            h = self.history[u]
+            if not len(h):
+                continue
+            if tau is None:
+                out[row, h] = 1.0
+            else:
+                w = np.exp(-(len(h) - 1 - np.arange(len(h))) / tau).astype(np.float32)
+                np.maximum.at(out[row], h, w)
+        return out
+
+    def features(self, users: np.ndarray) -> np.ndarray:
+        """(len(users), n_items, len(FEATURES)) item scores, each standardised per user."""
+        full = self.profile(users, None)
+        r10, r30, r100 = (self.profile(users, t) for t in (10.0, 30.0, 100.0))
+        raw = [np.broadcast_to(self.popularity.astype(np.float32), full.shape), r100 @ self.ease, r30 @ self.rp3,
+               r10 @ self.knn, (r30 @ self.svd) @ self.svd.T, full @ self.ease]
+        f = np.stack(raw, axis=-1)
+        f -= f.mean(axis=1, keepdims=True)
+        f /= f.std(axis=1, keepdims=True) + 1e-9
+        return f
+
+
+def _design(f: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """Features and features x standardised log activity."""
+    return np.concatenate([f, f * act[..., None]], axis=-1)
+
+
+def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 25) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method; weights with the intercept last."""
+    xb = np.concatenate([x, np.ones((len(x), 1))], axis=1).astype(np.float64)
+    w = np.zeros(xb.shape[1])
+    reg = np.full(xb.shape[1], l2)
+    reg[-1] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(xb @ w, -30, 30)))
+        grad = xb.T @ (p - y) + reg * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w
+
+
+@dataclass
+class WatchModel:
+    """Which items a fitted viewer watches (a score per item) and how many (its share of its activity)."""
+
+    items: ItemModels
+    weights: np.ndarray  # 2 * len(FEATURES)
+    watch_rate: float  # items watched per training rating
+    act_mean: float
+    act_sd: float
+
+    @classmethod
+    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int, negatives: int = 1) -> WatchModel:
+        """Fit on ``train`` alone: split it again by time, learn the weights on the inner held-out items
+        against ``negatives`` unrated items each, then refit the item models on all of ``train``."""
+        inner = time_split(train, holdout)
+        fit_part, val = train.subset(~inner), train.subset(inner)
+        models = ItemModels.fit(fit_part, n_items)
+        act = np.log(np.maximum(models.activity(), 1.0))
+        act_mean, act_sd = float(act.mean()), float(act.std() or 1.0)
+        z = (act - act_mean) / act_sd
+        rated = _rated_sets(train)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5157]))
+        xs, ys = [], []
+        val_rows = _rows_by_user(val)
+        users = np.flatnonzero([len(r) for r in val_rows])
+        for lo in range(0, len(users), CHUNK):
+            chunk = users[lo: lo + CHUNK]
+            f = _design(models.features(chunk), np.repeat(z[chunk][:, None], n_items, axis=1))
+            for row, u in enumerate(chunk):
+                pos = np.unique(val.items[val_rows[u]])
+                neg = _draw_unrated(rng, n_items, rated[u], negatives * len(pos))
+                xs.append(f[row, np.concatenate([pos, neg])])
+                ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
+        if not xs:
+            raise BadInput("ratings", "too few ratings per user to fit viewers (each needs at least two)")
+        w = logistic(np.concatenate(xs), np.concatenate(ys))[:-1]
+        fit_n = np.bincount(fit_part.users, minlength=len(train.user_ids)).sum()
+        rate = float(len(val) / max(fit_n, 1))
+        full = ItemModels.fit(train, n_items)
+        return cls(full, w, rate, act_mean, act_sd)
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        """(len(users), n_items) watch scores."""
+        act = (np.log(np.maximum(self.items.activity()[users], 1.0)) - self.act_mean) / self.act_sd
+        f = _design(self.items.features(users), np.repeat(act[:, None], self.items.n_items, axis=1))
+        out: np.ndarray = f @ self.weights.astype(np.float32)
+        return out
+
+    def count(self, user: int, shown: int) -> int:
+        """How many of ``shown`` items the user watches: its activity times its watch rate."""
+        return int(min(shown, max(1, round(self.watch_rate * len(self.items.history[user])))))
+
+
+def _rows_by_user(r: Ratings) -> list[np.ndarray]:
+    order = np.argsort(r.users, kind="stable")
+    bounds = np.searchsorted(r.users[order], np.arange(len(r.user_ids) + 1))
+    return [order[bounds[u]: bounds[u + 1]] for u in range(len(r.user_ids))]
+
+
+def _rated_sets(r: Ratings) -> list[np.ndarray]:
+    return [np.unique(r.items[rows]) for rows in _rows_by_user(r)]
+
+
+def _draw_unrated(rng: np.random.Generator, n_items: int, rated: np.ndarray, k: int) -> np.ndarray:
+    pool = np.setdiff1d(np.arange(n_items), rated, assume_unique=True)
+    return rng.choice(pool, size=min(k, len(pool)), replace=False) if k else pool[:0]
+
+
+@dataclass
+class RatingModel:
+    """Biases plus taste: ``mu + b_user + b_item + p_user . q_item``, then stars by cut points."""
+
+    mu: float
+    user_bias: np.ndarray
+    item_bias: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    cuts: np.ndarray  # 4 ascending cut points between 1|2, 2|3, 3|4, 4|5
+
+    @staticmethod
+    def biases(train: Ratings, n_items: int, lam: float = 5.0, iters: int = 10
+               ) -> tuple[float, np.ndarray, np.ndarray]:
+        """Global mean and regularised user and item biases (alternating)."""
+        n_users = len(train.user_ids)
+        mu = float(train.ratings.mean()) if len(train) else 3.5
+        bu, bi = np.zeros(n_users), np.zeros(n_items)
+        nu = np.bincount(train.users, minlength=n_users) + lam
+        ni = np.bincount(train.items, minlength=n_items) + lam
+        for _ in range(iters):
+            bi = np.bincount(train.items, train.ratings - mu - bu[train.users], n_items) / ni
+            bu = np.bincount(train.users, train.ratings - mu - bi[train.items], n_users) / nu
+        return mu, bu, bi
+
+    @classmethod
+    def fit_raw(cls, train: Ratings, n_items: int, rank: int = 4, lam: float = 10.0, iters: int = 8,
+                seed: int = 0) -> RatingModel:
+        mu, bu, bi = cls.biases(train, n_items)
+        res = train.ratings - mu - bu[train.users] - bi[train.items]
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0xA15]))
+        n_users = len(train.user_ids)
+        p = rng.normal(0, 0.1, (n_users, rank))
+        q = rng.normal(0, 0.1, (n_items, rank))
+        for _ in range(iters):
+            p = _als_side(train.users, train.items, res, q, n_users, lam)
+            q = _als_side(train.items, train.users, res, p, n_items, lam)
+        return cls(mu, bu, bi, p, q, np.asarray([1.5, 2.5, 3.5, 4.5]))
+
+    @classmethod
+    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int = 0) -> RatingModel:
+        """Fit on ``train``; the cut points' blend of rounding and the training histogram's quantiles is
+        chosen on an inner time split of ``train`` (lowest RMSE + Jensen-Shannon distance)."""
+        from simworld.stats import js_distance
+
+        inner = time_split(train, holdout)
+        fit_part, val = train.subset(~inner), train.subset(inner)
+        m = cls.fit_raw(fit_part, n_items, seed=seed)
+        pred = m.expected(val.users, val.items)
+        best, best_alpha = np.inf, 0.0
+        real_hist = np.bincount(val.ratings.round().astype(int).clip(1, 5), minlength=6)[1:]
+        for alpha in np.linspace(0.0, 1.0, 11):
+            m.cuts = _cuts(fit_part.ratings, pred, float(alpha))
+            stars = m.stars(pred)
+            loss = float(np.sqrt(np.mean((stars - val.ratings) ** 2)))
+            loss += js_distance(real_hist, np.bincount(stars.astype(int), minlength=6)[1:])
+            if loss < best - 1e-12:
+                best, best_alpha = loss, float(alpha)
+        full = cls.fit_raw(train, n_items, seed=seed)
+        full.cuts = _cuts(train.ratings, full.expected(train.users, train.items), best_alpha)
+        return full
+
+    def expected(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (self.mu + self.user_bias[users] + self.item_bias[items]
+                           + np.einsum("ij,ij->i", self.p[users], self.q[items]))
+        return out
+
+    def stars(self, expected: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (1 + np.searchsorted(self.cuts, expected)).astype(np.float64)
+        return out
+
+
+def _cuts(ratings: np.ndarray, pred: np.ndarray, alpha: float) -> np.ndarray:
+    """Cut points: (1 - alpha) * rounding + alpha * quantiles of ``pred`` at the rating histogram's shares."""
+    shares = np.cumsum(np.bincount(np.rint(ratings).astype(int).clip(1, 5), minlength=6)[1:]) / max(len(ratings), 1)
+    quant = np.quantile(pred, np.clip(shares[:-1], 0.0, 1.0)) if len(pred) else np.asarray([1.5, 2.5, 3.5, 4.5])
+    cuts: np.ndarray = np.maximum.accumulate((1 - alpha) * np.asarray([1.5, 2.5, 3.5, 4.5]) + alpha * quant)
+    return cuts
+
+
+def _als_side(rows: np.ndarray, cols: np.ndarray, res: np.ndarray, other: np.ndarray, n: int, lam: float
+              ) -> np.ndarray:
+    """One ALS half-step: for every row entity, ridge regression of its residuals on the other side."""
+    k = other.shape[1]
+    o = other[cols]
+    a = np.zeros((n, k, k))
+    np.add.at(a, rows, o[:, :, None] * o[:, None, :])
+    a += lam * np.eye(k)[None]
+    b = np.zeros((n, k))
+    np.add.at(b, rows, o * res[:, None])
+    out: np.ndarray = np.linalg.solve(a, b[..., None])[..., 0]
+    return out
