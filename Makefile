@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE_STAMP := $(VENV)/.installed-core
 # Everything the test suite exercises (real models, stores and browsers where they can run here).
-TEST_EXTRAS := dev,llm,local,embeddings,chroma,viewer,analysis
+TEST_EXTRAS := dev,llm,local,embeddings,chroma,viewer,analysis,ray
 
 .PHONY: demo test test-fast install bench lint clean
 

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from simworld.agents.beliefs import TypedBelief
 from simworld.agents.brains import RuleBrain
 from simworld.agents.persona_text import PERSONA_PROMPTS, make_renderer
+from simworld.agents.persona_variant import PersonaVariant
 from simworld.memory import MemoryConfig
 
 from simworld.config import check_shares
@@ -59,6 +60,11 @@ class BrainSettings(ScenarioConfig):
         default="descriptive",
         description="what model brains are told about their persona: descriptive (traits in words), numeric "
                     "(scores), none (name only), or a template file (str.format fields, e.g. {name} {traits})",
+    )
+    persona: PersonaVariant = Field(
+        default_factory=PersonaVariant,
+        description="a change applied to every persona (a sweep's persona variants): empty: true for no persona, "
+                    "set: {occupation: ..., favourite_colour: ...}; rule brains see only fields their policy reads",
     )
 
     @field_validator("models")

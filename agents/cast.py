@@ -50,14 +50,17 @@ class Cast:
         self.brains = BrainFactory(world, settings, belief_model)
         self.renderer = make_renderer(settings.persona_prompt)
         self.memory = MemorySystem(memory if memory is not None else settings.memory).bind(world)
+        self.variant = settings.persona  # a sweep's persona variant (the default changes nothing)
 
     def kinds(self, n: int) -> list[str]:
         """The brain kind of each of ``n`` agents, by the config's shares (seeded, exact counts)."""
         return self.brains.kinds(n)
 
     def add(self, persona: Persona, policy: Policy, policy_name: str, brain: str = "rule") -> Agent:
-        """A new agent for ``persona`` deciding with ``brain`` (its rule policy is the fallback of a
-        model brain), with a memory as the config says; it joins the world."""
+        """A new agent for ``persona`` (with the config's persona variant applied) deciding with ``brain``
+        (its rule policy is the fallback of a model brain), with a memory as the config says; it joins
+        the world."""
+        persona = self.variant.apply(persona)
         made = self.brains.make(brain, policy, policy_name)
         text = self.renderer.render(persona) if made.batched else None  # what a model brain is told
         agent = Agent(persona, made, memory=self.memory.stream(persona), persona_text=text)

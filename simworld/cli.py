@@ -220,6 +220,15 @@ def _add_report() -> None:
 _add_report()
 
 
+def _add_sweep() -> None:
+    from simworld.cli_sweep import sweep
+
+    cli.add_command(sweep)
+
+
+_add_sweep()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from simworld.runner import RunInterrupted
 
