@@ -80,14 +80,22 @@ def _first_bad(file: Path, columns: tuple[str, ...], dtypes: dict[str, str], why
     import pandas as pd
 
     frame = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8", encoding_errors="replace")
+    found: list[tuple[int, str, str]] = []  # (row, field, problem): the first row wins
     for col, kind in dtypes.items():
         if kind == "str":
             continue
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = np.flatnonzero(values.isna().to_numpy() & (frame[col] != "").to_numpy())
+        text = frame[col].fillna("")
+        values = pd.to_numeric(text, errors="coerce")
+        if kind.startswith("int"):
+            values = values.where(values == np.floor(values))
+        bad = np.flatnonzero(values.isna().to_numpy())
         if len(bad):
             k = int(bad[0])
-            return BadInput(str(file), f"{col} must be a number, got {frame[col].iloc[k]!r}", f"line {k + 2}, field {col}")
+            what = "is missing" if text.iloc[k] == "" else f"must be {'an integer' if kind.startswith('int') else 'a number'}, got {text.iloc[k]!r}"
+            found.append((k, col, what))
+    if found:
+        k, col, what = min(found)
+        return BadInput(str(file), f"{col} {what}", f"line {k + 2}, field {col}")
     return BadInput(str(file), why.splitlines()[0])
 
 

@@ -26,7 +26,7 @@ from simworld.agents.brain_config import BrainFactory, BrainSettings
 from simworld.memory import ListMemory, Memory
 from simworld.scenarios.recommender.algorithms import ItemKNNRecommender, PureSVDRecommender, RecContext
 from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
-from simworld.scenarios.recommender.fitting import RatingModel, WatchModel, time_split
+from simworld.scenarios.recommender.fitting import CHUNK, RatingModel, WatchModel, time_split
 from simworld.scenarios.recommender.movielens import load_ratings
 from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, WatchChoices
 from simworld.scenarios.recommender.roles import ViewerRole
@@ -128,6 +128,7 @@ class Judgements:
     item_mean: np.ndarray
     baseline_chosen: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     baseline_ratings: dict[str, np.ndarray] = field(default_factory=dict)
+    expected_ratings: np.ndarray = field(default_factory=lambda: np.zeros(0))
     decisions: int = 0
     fallbacks: int = 0
 
@@ -151,8 +152,8 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
     n_users, n_items = len(ratings.user_ids), len(cat)
     watch = WatchModel.fit(train, n_items, holdout, seed)
     rating = RatingModel.fit(train, n_items, holdout, seed)
-    scores = np.concatenate([watch.scores(np.arange(lo, min(n_users, lo + 512)))
-                             for lo in range(0, n_users, 512)]) if n_users else np.zeros((0, n_items), np.float32)
+    scores = np.concatenate([watch.scores(np.arange(lo, min(n_users, lo + CHUNK)))
+                             for lo in range(0, n_users, CHUNK)]) if n_users else np.zeros((0, n_items), np.float32)
     roles = profile_roles(train, cat, rating)
     world = World(seed)
     factory = BrainFactory(world, brains or BrainSettings())
@@ -249,6 +250,7 @@ def _baselines(out: Judgements, cat: Catalogue, train: Ratings, rating: RatingMo
     mu, bu, bi = RatingModel.biases(train, n_items)
     out.baseline_ratings["global_mean"] = np.full(len(items), mu)
     out.baseline_ratings["bias"] = np.clip(mu + bu[users.astype(int)] + bi[items.astype(int)], 1.0, 5.0)
+    out.expected_ratings = np.clip(rating.expected(users.astype(int), items.astype(int)), 1.0, 5.0)
 
 
 def trait_samples(chosen: list[np.ndarray], candidates: list[np.ndarray], ratings: list[np.ndarray],
@@ -340,6 +342,7 @@ def fidelity(path: str | os.PathLike[str], ratios: str | Sequence[int] = DEFAULT
         "decisions": out.decisions, "fallbacks": out.fallbacks,
         "discrimination": per_ratio,
         **errors,
+        "rating_model": prediction_errors(real, out.expected_ratings),
         "rating_mean": {"real": float(real.mean()) if len(real) else float("nan"),
                         "simulated": float(sim.mean()) if len(sim) else float("nan")},
         "rating_distribution": {"real": _hist(real), "simulated": _hist(sim),
@@ -376,6 +379,8 @@ def format_table(report: dict[str, Any]) -> str:
     v = report["versus_best_baseline"]["rating"]
     lines.append(f"{'difference':>11}   {-v['rmse_gain']:+6.3f} (RMSE vs {v['best_rmse']}); real mean "
                  f"{report['rating_mean']['real']:.2f}")
+    x = report["rating_model"]
+    lines.append(f"(the viewers' rating model before stars: RMSE {x['rmse']:.3f}  MAE {x['mae']:.3f})")
     lines.append(f"rating distribution: JS {d['js_distance']:.3f}  Wasserstein {d['wasserstein']:.3f}")
     for k in ("activity", "diversity", "conformity"):
         t = report["traits"][k]

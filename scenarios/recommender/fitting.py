@@ -3,8 +3,8 @@ is compared with.
 
 **Watching** (:class:`WatchModel`): six item scores per user - popularity, EASE, RP3beta, item-kNN and
 PureSVD over the user's history weighted towards its latest ratings (the recency of its tastes), and EASE
-over the whole history - each standardised per user, combined linearly with weights that also depend on
-the user's activity. The weights come from a logistic regression on a validation split made *inside* the
+over the whole history - each standardised per user, combined by a logistic model (with the user's activity and the
+scores' pairwise products as terms). The weights come from a logistic regression on a validation split made *inside* the
 training ratings (each user's latest share again held out, negatives drawn from items the user has not
 rated), so nothing held out is ever looked at. How many of the shown items a user watches is calibrated
 to its own activity on the same inner split.
@@ -29,7 +29,7 @@ from simworld.errors import BadInput
 #: the item scores a fitted viewer combines (``WatchModel.weights`` has two per name: plain and x activity)
 FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease")
 MAX_ITEMS = 20_000
-CHUNK = 512
+CHUNK = 256
 
 
 def time_split(ratings: Ratings, holdout: float) -> np.ndarray:
@@ -125,9 +125,13 @@ class ItemModels:
         return f
 
 
+_PAIRS = [(i, j) for i in range(len(FEATURES)) for j in range(i, len(FEATURES))]
+
+
 def _design(f: np.ndarray, act: np.ndarray) -> np.ndarray:
-    """Features and features x standardised log activity."""
-    return np.concatenate([f, f * act[..., None]], axis=-1)
+    """Features, features x standardised log activity, and the features' pairwise products and squares."""
+    pairs = np.stack([f[..., i] * f[..., j] for i, j in _PAIRS], axis=-1)
+    return np.concatenate([f, f * act[..., None], pairs], axis=-1)
 
 
 def logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 25) -> np.ndarray:
@@ -152,7 +156,7 @@ class WatchModel:
     """Which items a fitted viewer watches (a score per item) and how many (its share of its activity)."""
 
     items: ItemModels
-    weights: np.ndarray  # 2 * len(FEATURES)
+    weights: np.ndarray  # see _design
     watch_rate: float  # items watched per training rating
     act_mean: float
     act_sd: float
@@ -174,11 +178,12 @@ class WatchModel:
         users = np.flatnonzero([len(r) for r in val_rows])
         for lo in range(0, len(users), CHUNK):
             chunk = users[lo: lo + CHUNK]
-            f = _design(models.features(chunk), np.repeat(z[chunk][:, None], n_items, axis=1))
+            f = models.features(chunk)
             for row, u in enumerate(chunk):
                 pos = np.unique(val.items[val_rows[u]])
                 neg = _draw_unrated(rng, n_items, rated[u], negatives * len(pos))
-                xs.append(f[row, np.concatenate([pos, neg])])
+                picked = np.concatenate([pos, neg])
+                xs.append(_design(f[row, picked], np.full(len(picked), z[u])))
                 ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
         if not xs:
             raise BadInput("ratings", "too few ratings per user to fit viewers (each needs at least two)")
@@ -191,8 +196,14 @@ class WatchModel:
     def scores(self, users: np.ndarray) -> np.ndarray:
         """(len(users), n_items) watch scores."""
         act = (np.log(np.maximum(self.items.activity()[users], 1.0)) - self.act_mean) / self.act_sd
-        f = _design(self.items.features(users), np.repeat(act[:, None], self.items.n_items, axis=1))
-        out: np.ndarray = f @ self.weights.astype(np.float32)
+        f = self.items.features(users)
+        n = len(FEATURES)
+        w = self.weights.astype(np.float32)
+        quad = np.zeros((n, n), dtype=np.float32)  # the pairwise terms as a quadratic form
+        for k, (i, j) in enumerate(_PAIRS):
+            quad[i, j] += w[2 * n + k]
+        out: np.ndarray = (f @ w[:n] + act[:, None].astype(np.float32) * (f @ w[n: 2 * n])
+                           + np.einsum("uif,uif->ui", f @ quad, f))
         return out
 
     def count(self, user: int, shown: int) -> int:
@@ -217,7 +228,9 @@ def _draw_unrated(rng: np.random.Generator, n_items: int, rated: np.ndarray, k: 
 
 @dataclass
 class RatingModel:
-    """Biases plus taste: ``mu + b_user + b_item + p_user . q_item``, then stars by cut points."""
+    """Biases plus taste plus drift: ``mu + b_user + b_item + p_user . q_item + shift + beta * trend_user``,
+    then stars by cut points. ``shift`` (how much later ratings sit below the model) and ``beta`` (how far
+    a user's own recent drift carries on) are learned on an inner time split of the training ratings."""
 
     mu: float
     user_bias: np.ndarray
@@ -225,6 +238,9 @@ class RatingModel:
     p: np.ndarray
     q: np.ndarray
     cuts: np.ndarray  # 4 ascending cut points between 1|2, 2|3, 3|4, 4|5
+    shift: float = 0.0
+    beta: float = 0.0
+    trend: np.ndarray | None = None  # per user: shrunk mean residual of its latest training ratings
 
     @staticmethod
     def biases(train: Ratings, n_items: int, lam: float = 5.0, iters: int = 10
@@ -242,7 +258,7 @@ class RatingModel:
 
     @classmethod
     def fit_raw(cls, train: Ratings, n_items: int, rank: int = 4, lam: float = 10.0, iters: int = 8,
-                seed: int = 0) -> RatingModel:
+                seed: int = 0, holdout: float = 0.2) -> RatingModel:
         mu, bu, bi = cls.biases(train, n_items)
         res = train.ratings - mu - bu[train.users] - bi[train.items]
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0xA15]))
@@ -252,34 +268,52 @@ class RatingModel:
         for _ in range(iters):
             p = _als_side(train.users, train.items, res, q, n_users, lam)
             q = _als_side(train.items, train.users, res, p, n_items, lam)
-        return cls(mu, bu, bi, p, q, np.asarray([1.5, 2.5, 3.5, 4.5]))
+        m = cls(mu, bu, bi, p, q, np.asarray([1.5, 2.5, 3.5, 4.5]))
+        resid = train.ratings - m.expected(train.users, train.items)
+        late = time_split(train, holdout)
+        m.trend = (np.bincount(train.users[late], resid[late], n_users)
+                   / (np.bincount(train.users[late], minlength=n_users) + 5.0))
+        return m
 
     @classmethod
     def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int = 0) -> RatingModel:
-        """Fit on ``train``; the cut points' blend of rounding and the training histogram's quantiles is
-        chosen on an inner time split of ``train`` (lowest RMSE + Jensen-Shannon distance)."""
+        """Fit on ``train`` alone. On an inner time split of ``train``: the drift (``shift``, ``beta``) by
+        least squares, and the blend of rounding and the training histogram's quantiles in the cut points
+        (lowest RMSE + Jensen-Shannon distance of the stars)."""
         from simworld.stats import js_distance
 
         inner = time_split(train, holdout)
         fit_part, val = train.subset(~inner), train.subset(inner)
-        m = cls.fit_raw(fit_part, n_items, seed=seed)
+        m = cls.fit_raw(fit_part, n_items, seed=seed, holdout=holdout)
+        plain = m.expected(val.users, val.items)
+        resid = val.ratings - plain
+        shift = float(resid.mean()) if len(resid) else 0.0
+        x = m.trend[val.users] if m.trend is not None else np.zeros(len(val))
+        beta = float(np.sum((resid - shift) * x) / np.sum(x * x)) if np.sum(x * x) > 0 else 0.0
+        m.shift, m.beta = shift, float(np.clip(beta, 0.0, 1.5))
         pred = m.expected(val.users, val.items)
+        train_pred = m.expected(fit_part.users, fit_part.items, drift=False) + m.shift
         best, best_alpha = np.inf, 0.0
-        real_hist = np.bincount(val.ratings.round().astype(int).clip(1, 5), minlength=6)[1:]
+        real_hist = np.bincount(np.rint(val.ratings).astype(int).clip(1, 5), minlength=6)[1:]
         for alpha in np.linspace(0.0, 1.0, 11):
-            m.cuts = _cuts(fit_part.ratings, pred, float(alpha))
+            m.cuts = _cuts(fit_part.ratings, train_pred, float(alpha))
             stars = m.stars(pred)
             loss = float(np.sqrt(np.mean((stars - val.ratings) ** 2)))
             loss += js_distance(real_hist, np.bincount(stars.astype(int), minlength=6)[1:])
             if loss < best - 1e-12:
                 best, best_alpha = loss, float(alpha)
-        full = cls.fit_raw(train, n_items, seed=seed)
-        full.cuts = _cuts(train.ratings, full.expected(train.users, train.items), best_alpha)
+        full = cls.fit_raw(train, n_items, seed=seed, holdout=holdout)
+        full.shift, full.beta = m.shift, m.beta
+        full.cuts = _cuts(train.ratings, full.expected(train.users, train.items, drift=False) + full.shift, best_alpha)
         return full
 
-    def expected(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    def expected(self, users: np.ndarray, items: np.ndarray, drift: bool = True) -> np.ndarray:
         out: np.ndarray = (self.mu + self.user_bias[users] + self.item_bias[items]
                            + np.einsum("ij,ij->i", self.p[users], self.q[items]))
+        if drift:
+            out += self.shift
+            if self.trend is not None:
+                out += self.beta * self.trend[users]
         return out
 
     def stars(self, expected: np.ndarray) -> np.ndarray:
