@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,9 @@ def summary_rows(plan: Plan, rows: Sequence[Mapping[str, Any]]) -> list[dict[str
                     dci = stats.bootstrap_ci(diffs, n_resamples=RESAMPLES)
                     rec["diff_ci_low"], rec["diff_ci_high"] = dci if dci else (None, None)
                 if len(seeds) >= 2:
-                    test = stats.paired_test(a, b)
+                    with warnings.catch_warnings():  # identical differences: scipy warns, the p-value stands
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        test = stats.paired_test(a, b)
                     rec["t_p"], rec["wilcoxon_p"] = test.p_value, test.wilcoxon_p_value
                     if math.isfinite(test.p_value):
                         tested.append(len(out))
