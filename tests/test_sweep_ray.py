@@ -1,0 +1,55 @@
+"""``simworld sweep --executor ray`` on a real local Ray that the sweep starts (and stops)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+pytest.importorskip("ray")
+
+SWEEP = """\
+scenario: auction
+set: {n_bidders: 3, n_items: 2}
+grid:
+  format: [english, dutch]
+personas:
+  calm: {set: {neuroticism: 0.1, extraversion: 0.2}}
+  bold: {set: {neuroticism: 0.9, extraversion: 0.9}}
+seeds: 3
+control: {persona: calm}
+"""
+
+
+def logs(folder):
+    return {p.parent.name: p.read_bytes() for p in sorted((folder / "runs").glob("*/events.jsonl"))}
+
+
+@pytest.mark.slow
+def test_ray_and_the_process_pool_give_identical_logs_and_tables(tmp_path, write, cli_inproc):
+    """The issue's 2 x 2 x 3 sweep (one config key, two persona variants, three seeds)."""
+    import ray
+
+    spec = write("study.yaml", SWEEP)
+    res = cli_inproc("sweep", spec, "--out", "ray", "--executor", "ray", "--workers", "2")
+    assert res.returncode == 0, res.stderr
+    assert not ray.is_initialized()  # the Ray this sweep started is stopped again
+    assert cli_inproc("sweep", spec, "--out", "pool", "--workers", "2").returncode == 0
+    assert len(logs(tmp_path / "ray")) == 12 and logs(tmp_path / "ray") == logs(tmp_path / "pool")
+    for name in ("results.csv", "summary.csv"):
+        assert (tmp_path / "ray" / name).read_bytes() == (tmp_path / "pool" / name).read_bytes()
+    workers = {line.split(",")[3] for line in (tmp_path / "ray" / "timings.csv").read_text().splitlines()[1:]}
+    assert workers and all(":" in w for w in workers)  # runs ran in Ray's worker processes
+
+
+def test_an_unreachable_ray_address_is_one_line_and_writes_nothing(tmp_path, write, cli_inproc):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    spec = write("study.yaml", SWEEP)
+    res = cli_inproc("sweep", spec, "--out", "out", "--executor", "ray", "--address", f"127.0.0.1:{port}")
+    assert res.returncode == 2 and len(res.stderr.splitlines()) == 1
+    assert f"--address: cannot reach a Ray cluster at 127.0.0.1:{port}" in res.stderr
+    assert not (tmp_path / "out").exists()
+    bad = cli_inproc("sweep", spec, "--out", "out", "--executor", "ray", "--address", "nowhere")
+    assert bad.returncode == 2 and "expected host:port" in bad.stderr and not (tmp_path / "out").exists()
