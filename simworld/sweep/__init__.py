@@ -35,8 +35,11 @@ The folder it writes (a contract: ``simworld report`` and users read it)::
 
 A run counts as finished when its manifest says completed or stopped and metrics.json exists; ``--resume``
 skips those and runs the rest again. The model budget is split over the runs (each gets at most its share
-as ``model.max_calls`` / ``model.max_total_tokens``), so the sweep never passes it and the split does not
-depend on which run ends first. Model-backed runs share the model cache file (SQLite in WAL mode).
+as ``model.max_calls`` / ``model.max_total_tokens``); the split does not depend on which run ends first,
+so the same sweep makes the same calls on every executor. The gateway checks a run's budget before each
+decision, so a run whose agents decide together may pass its share by the rest of one batch of
+decisions (runs of one decision at a time never do). Model-backed runs share the model cache file
+(SQLite in WAL mode; concurrent writers tested).
 """
 
 from simworld.sweep.engine import SweepResult, run_sweep
