@@ -25,7 +25,7 @@ class RecommenderConfig(BrainSettings):
         default="popular",
         description="random, popular, item_knn, mf, oracle or module:factory; a list runs an A/B test (same users and seeds per arm)",
     )
-    data: Path | None = Field(default=None, description="MovieLens-100k or -1M folder; default: a synthetic catalogue")
+    data: Path | None = Field(default=None, description="ratings: a MovieLens-100k or -1M folder, a MovieLens \"latest\" CSV folder or a plain user,item,rating,timestamp CSV; default: a synthetic catalogue")
     n_users: int | None = Field(default=None, ge=1, le=10_000_000, description="default 100, or every user in the data")
     n_items: int = Field(default=300, ge=10, le=1_000_000, description="synthetic catalogue size")
     history: int = Field(default=30, ge=20, le=10_000, description="synthetic: mean training ratings per user")

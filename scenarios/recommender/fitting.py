@@ -20,11 +20,15 @@ Dense (users x items) work is done in chunks of users; item x item matrices boun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from simworld.scenarios.recommender.catalogue import Ratings
 
 from simworld.errors import BadInput
+
+if TYPE_CHECKING:
+    from simworld.scenarios.recommender.policies import Rater
 
 #: the item scores a fitted viewer combines (``WatchModel.weights`` has two per name: plain and x activity)
 FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease")
@@ -315,6 +319,16 @@ class RatingModel:
             if self.trend is not None:
                 out += self.beta * self.trend[users]
         return out
+
+    def raters(self) -> list[Rater]:
+        """One :class:`Rater` per user (Python lists shared across users)."""
+        from simworld.scenarios.recommender.policies import Rater
+
+        base = self.mu + self.user_bias + self.shift
+        if self.trend is not None:
+            base = base + self.beta * self.trend
+        bi, q, cuts = self.item_bias.tolist(), self.q.tolist(), self.cuts.tolist()
+        return [Rater(b, p, bi, q, cuts) for b, p in zip(base.tolist(), self.p.tolist())]
 
     def stars(self, expected: np.ndarray) -> np.ndarray:
         out: np.ndarray = (1 + np.searchsorted(self.cuts, expected)).astype(np.float64)

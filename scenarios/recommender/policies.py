@@ -9,6 +9,7 @@ fields in the context instead).
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import Literal
 
@@ -48,6 +49,20 @@ class ItemRatings(BaseModel):
     ratings: list[int]
 
 
+class Rater:
+    """A fitted viewer's stars for an item: its rating model's expectation (biases, taste, drift) plus
+    noise, cut at the model's cut points (which match the training ratings' histogram). Python floats:
+    a page rates a handful of items."""
+
+    def __init__(self, base: float, p: list[float], item_bias: list[float], q: list[list[float]],
+                 cuts: list[float]) -> None:
+        self.base, self.p, self.item_bias, self.q, self.cuts = base, p, item_bias, q, cuts
+
+    def stars(self, item: int, noise: float = 0.0) -> int:
+        e = self.base + self.item_bias[item] + sum(a * b for a, b in zip(self.p, self.q[item])) + noise
+        return 1 + bisect.bisect_left(self.cuts, e)
+
+
 class ViewerPolicy:
     """The rule viewer: interest from taste (+ novelty for the curious, - boredom from memory), watch
     with a logistic chance, rate by style, leave from fatigue, boredom or satisfaction."""
@@ -55,8 +70,9 @@ class ViewerPolicy:
     temperature = 0.25
 
     def __init__(self, viewer: Viewer, catalogue: Catalogue, item_factors: np.ndarray | None,
-                 crowd: np.ndarray, crowd_list: list[float] | None = None) -> None:
+                 crowd: np.ndarray, crowd_list: list[float] | None = None, rater: Rater | None = None) -> None:
         self.viewer = viewer
+        self.rater = rater
         self.cat = catalogue
         self.factors = item_factors
         self.crowd = crowd
@@ -114,29 +130,37 @@ class ViewerPolicy:
         page, watched_before = int(ctx["page"]), int(ctx["watched_in_session"])
         watch: list[str] = []
         ratings: list[int] = []
+        # common random numbers: the scenario hands each page a fixed block of uniforms from the viewer's
+        # own stream (watch draws, rating noise, the exit draw), so what a recommender shows never shifts
+        # the draws of later pages; without it, draw from ``rng``
+        draws: list[float] = request.policy_hints.get("draws") or rng.random(2 * len(idx) + 1).tolist()
+        half = (len(draws) - 1) // 2
         if idx:
             interest = self.page_interest(idx)
             recent = self.boredom(memories)
             gw, crowd = self.cat.genre_weights, self._crowd
-            draws = rng.random(2 * len(idx) + 1).tolist()
             cur, thr, temp = role.curiosity, role.threshold, self.temperature
             mean, spread, conf = role.rating_mean, role.rating_spread, role.conformity
+            rater = self.rater
             for j, i in enumerate(idx):
                 bored = sum(recent.get(g, 0.0) * w for g, w in gw[i]) if recent else 0.0
                 s = interest[j] - (1.0 - cur) * 0.6 * bored + cur * 0.4 * (1.0 - bored)
                 z = max(-50.0, min(50.0, (s - thr) / temp))
                 if draws[j] < 1.0 / (1.0 + math.exp(-z)):
                     watch.append(ctx["items"][j]["id"])
-                    expected = mean + math.tanh(interest[j] - thr) * spread + 0.5 * conf * crowd[i]  # Viewer.rating
-                    noise = 1.04 * (draws[len(idx) + j] - 0.5)  # uniform, standard deviation 0.3
-                    ratings.append(int(min(5.0, max(1.0, round(expected + noise)))))
+                    noise = 1.04 * (draws[half + j] - 0.5)  # uniform, standard deviation 0.3
+                    if rater is not None:
+                        ratings.append(rater.stars(i, noise))
+                    else:
+                        expected = mean + math.tanh(interest[j] - thr) * spread + 0.5 * conf * crowd[i]  # Viewer.rating
+                        ratings.append(int(min(5.0, max(1.0, round(expected + noise)))))
         n = len(watch)
         total = watched_before + n
         # the longer the session, the likelier the exit; patience damps it, a rewarding page holds the viewer
         p_tired = 1.0 - math.exp(-0.25 * page * (1.5 - role.patience))
         p_bored = 0.45 * (1.0 - role.patience) if n == 0 else 0.0
         p_satisfied = 0.15 * total
-        u = draws[-1] if idx else float(rng.random())
+        u = draws[-1]
         if u < p_satisfied and n > 0:
             return PageChoice(watch=watch, ratings=ratings, leave=True, reason="satisfied")
         if u < p_satisfied + p_bored:

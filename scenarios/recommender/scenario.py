@@ -31,7 +31,8 @@ from simworld.scenarios.recommender.events import (
     Skipped,
     Watched,
 )
-from simworld.scenarios.recommender.movielens import load_movielens
+from simworld.scenarios.recommender.fitting import RatingModel
+from simworld.scenarios.recommender.movielens import load_ratings
 from simworld.scenarios.recommender.policies import PAGE, PageChoice, ViewerPolicy
 from simworld.scenarios.recommender.viewers import Population, fit_roles, synthetic_ratings, synthetic_roles
 
@@ -45,6 +46,7 @@ DAY = 86_400.0
 PAGE_SECONDS = 20.0
 WATCH_SECONDS = 1_800.0
 DEFAULT_USERS = 100  # synthetic viewers when n_users is not set
+RATING_HOLDOUT = 0.2  # the inner split that sets the rating model's drift and star cut points
 _LABEL = re.compile(r"[A-Za-z0-9_]+")
 # the kinds as plain strings: a pydantic model's class attribute costs ~60 ns a lookup on the session path
 STARTED, SHOWN, WATCHED, RATED, SKIPPED, ENDED = (m.kind for m in (SessionStarted, PageShown, Watched, Rated,
@@ -78,12 +80,13 @@ class RecommenderScenario(Scenario):
     viewer_agents: list[tuple[str, str, Agent]]
     arrivals: list[list[float]]
     watched: dict[str, set[str]]
+    notice_chance: list[float]
 
     # -- inputs ---------------------------------------------------------------------------------
     def check(self) -> Inputs:
         """Load the MovieLens folder (if any) and find every ``module:factory`` recommender."""
         cfg = self.config
-        data = load_movielens(self.resolve_path(cfg.data)) if cfg.data is not None else None
+        data = load_ratings(self.resolve_path(cfg.data)) if cfg.data is not None else None
         factories: dict[str, UserFactory] = {}
         for arm in cfg.arms:
             if arm not in BUILTIN:
@@ -102,7 +105,8 @@ class RecommenderScenario(Scenario):
             ratings = ratings.subset(ratings.users < n)
             ratings.user_ids = ratings.user_ids[:n]
             roles, space = fit_roles(ratings, cat, cfg.rank, world.seed)
-            return Population(cat, ratings, roles, space.item_factors, space.item_mean - space.global_mean)
+            raters = RatingModel.fit(ratings, len(cat), RATING_HOLDOUT, world.seed).raters()
+            return Population(cat, ratings, roles, space.item_factors, space.item_mean - space.global_mean, raters)
         cat = generate_catalogue(cfg.n_items, world.rng("scenario:recommender:catalogue"))
         roles = synthetic_roles(cfg.n_users or DEFAULT_USERS, cat, world.rng("scenario:recommender:viewers"))
         ratings = synthetic_ratings(cat, roles, world.rng("scenario:recommender:history"), cfg.history)
@@ -124,6 +128,7 @@ class RecommenderScenario(Scenario):
                 self.recommenders[label] = make_recommender(arm, ctx, self.inputs.factories.get(arm))
             except ValueError as err:
                 raise BadInput("recommender", str(err)) from None
+        self.notice_chance = [cfg.position_bias**p for p in range(cfg.page_size)]
         self.viewer_agents = self.cast_viewers(world)
         self.arrivals = self.draw_arrivals(world)
         self.watched = {}
@@ -143,16 +148,24 @@ class RecommenderScenario(Scenario):
             for k, uid in enumerate(pop.user_ids):
                 aid = f"{uid}.{label}" if several else uid
                 persona = Persona(id=aid, name=f"Viewer {uid}", roles={"viewer": dumps[k]})
-                policy = ViewerPolicy(pop.viewers[k], pop.catalogue, pop.item_factors, pop.crowd, crowd_list)
+                rater = pop.raters[k] if pop.raters is not None else None
+                policy = ViewerPolicy(pop.viewers[k], pop.catalogue, pop.item_factors, pop.crowd, crowd_list, rater)
                 agent = cast.add(persona, policy, "viewer", kinds[k])
                 if several:
                     agent.rng = world.streams.fresh(f"agent:{uid}")
                 out.append((label, uid, agent))
         return out
 
+    def longest_session(self) -> float:
+        """Simulated seconds of the longest possible session (every page, every item watched)."""
+        cfg = self.config
+        return cfg.max_pages * (PAGE_SECONDS + WATCH_SECONDS * cfg.page_size)
+
     def draw_arrivals(self, world: World) -> list[list[float]]:
         """Session start times per viewer, the same in every arm: a Poisson process over ``days`` at the
-        viewer's activity rate (or ``sessions_per_user`` uniform times)."""
+        viewer's activity rate, thinned so that an arrival within the longest possible session after the
+        last kept one is dropped (so no session ever overlaps the next, whatever a recommender shows);
+        or ``sessions_per_user`` uniform times (sessions then run back to back if they would overlap)."""
         cfg = self.config
         rng = world.rng("scenario:recommender:arrivals")
         roles = self.population.roles
@@ -166,7 +179,17 @@ class RecommenderScenario(Scenario):
         order = np.lexsort((times, owner))
         bounds: list[int] = np.concatenate([[0], np.cumsum(counts)]).tolist()
         flat: list[float] = times[order].tolist()
-        return [flat[bounds[k]: bounds[k + 1]] for k in range(n)]
+        lists = [flat[bounds[k]: bounds[k + 1]] for k in range(n)]
+        if cfg.sessions_per_user is None:
+            gap = self.longest_session()
+            for k, ts in enumerate(lists):
+                if len(ts) > 1:
+                    kept = [ts[0]]
+                    for t in ts[1:]:
+                        if t >= kept[-1] + gap:
+                            kept.append(t)
+                    lists[k] = kept
+        return lists
 
     def processes(self, world: World) -> list[Generator[simpy.Event, Any, None]]:
         index = self.population.index
@@ -197,20 +220,27 @@ class RecommenderScenario(Scenario):
         seen = self.watched.setdefault(aid, set())
         exclude = set(seen)
         watched_n, pages, reason = 0, 0, "max_pages"
-        bias = cfg.position_bias
+        notice = self.notice_chance
+        size = cfg.page_size
+        stride = 3 * size + 1  # per page: noticing, then the policy's watch draws, rating noise and exit draw
+        # common random numbers: one fixed block of uniforms per session from the viewer's own stream, so
+        # the draws of every page (and of every later session) are the same whatever a recommender shows
+        block: list[float] = agent.rng.random(cfg.max_pages * stride).tolist()
         for page in range(1, cfg.max_pages + 1):
-            items = rec.recommend(uid, cfg.page_size, exclude)
+            items = rec.recommend(uid, size, exclude)
             if not items:
                 reason = "exhausted"
                 break
             pages = page
-            draws = agent.rng.random(len(items))
-            noticed = [p for p in range(len(items)) if draws[p] < bias**p][: cfg.attention]
+            o = (page - 1) * stride
+            noticed = [p for p in range(len(items)) if block[o + p] < notice[p]][: cfg.attention]
+            draws = block[o + size: o + stride]
             shown = world.emit(SHOWN, {"session": sid, "arm": label, "page": page, "items": items,
                                                 "noticed": noticed}, witnesses=me, causes=(start,))
             idx = [cat.index[items[p]] for p in noticed]
             ctx = {"session": sid, "page": page, "watched_in_session": watched_n, "items": [cat.public(i) for i in idx]}
-            action: PageChoice = yield agent.decide(DecisionRequest(PAGE, PageChoice, ctx, [shown], {"items": idx}))
+            action: PageChoice = yield agent.decide(DecisionRequest(PAGE, PageChoice, ctx, [shown],
+                                                                    {"items": idx, "draws": draws}))
             picked = {item: (action.ratings[j] if j < len(action.ratings) else None)
                       for j, item in enumerate(action.watch)}
             allowed = {items[p] for p in noticed}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
+from simworld.scenarios.recommender.policies import Rater
 from simworld.scenarios.recommender.roles import Viewer, ViewerRole, viewer_of
 
 
@@ -171,13 +172,15 @@ def fit_roles(train: Ratings, cat: Catalogue, rank: int = 16, seed: int = 0) -> 
 class Population:
     """A run's viewers and what they meet: the catalogue, the training ratings, one role per user (in
     ``user_ids`` order) with its numpy form, the item factors (fitted viewers only) and the crowd's pull
-    per item (what a conforming viewer's ratings lean towards)."""
+    per item (what a conforming viewer's ratings lean towards); fitted viewers also get a :class:`Rater`
+each (their stars sit at the data's level)."""
 
     catalogue: Catalogue
     train: Ratings
     roles: list[ViewerRole]
     item_factors: np.ndarray | None
     crowd: np.ndarray
+    raters: list[Rater] | None = None  # fitted viewers: stars from the rating model fitted on the data
 
     def __post_init__(self) -> None:
         self.user_ids: list[str] = self.train.user_ids
