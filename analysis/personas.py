@@ -4,7 +4,8 @@ assistant or fruitful facilitator"):
 - :func:`expertise_advantage`: expert persona minus the baseline (no persona), paired run by run;
 - :func:`robustness`: the worst-case drop from the baseline over irrelevant attributes (a name, a
   favourite colour): 0 or below means no attribute hurt;
-- :func:`fidelity`: Kendall's tau between an ordered attribute (education level, expertise) and the metric;
+- :func:`fidelity`: Kendall's tau between an ordered attribute (education level, expertise) and the metric,
+  within each matched context, averaged;
 - :func:`paraphrase_variance`: the variance of the metric's mean across control paraphrases ("a helpful
   assistant" and its rewordings): what wording alone moves.
 
@@ -146,28 +147,25 @@ def robustness(res: Results | Sequence[Mapping[str, Any]], metric: str, key: str
 
 def fidelity(res: Results | Sequence[Mapping[str, Any]], metric: str, key: str, order: Sequence[str],
              seed: int = 0) -> Effect:
-    """Kendall's tau (tau-b) between the attribute's rank in ``order`` (lowest first) and the metric, over
-    every finished run at those levels. None when either side never varies."""
+    """Kendall's tau (tau-b) between the attribute's rank in ``order`` (lowest first) and the metric,
+    within each matched context (a seed and the other swept keys), averaged over the contexts: 1 when
+    every context orders the metric as the attribute. A context whose metric does not vary counts as 0
+    (no order). ``parts``: the metric's mean at each level."""
     from scipy.stats import kendalltau
 
     if len(order) < 2:
         raise BadInput("personas", "fidelity needs at least two ordered levels")
-    rank = {lv: i for i, lv in enumerate(order)}
-    rows = res.rows if isinstance(res, Results) else list(res)
-    pairs = [(rank[str(r[key])], float(r[metric])) for r in rows
-             if str(r.get(key)) in rank and isinstance(r.get(metric), (int, float))
-             and r.get("status", "completed") in FINISHED]
-    data = np.asarray(pairs, dtype=float).reshape(len(pairs), 2)
+    data = _table(res, metric, key, list(order))
+    ranks = np.arange(len(order), dtype=float)
 
-    def tau(d: np.ndarray) -> float:
-        if len(np.unique(d[:, 0])) < 2 or len(np.unique(d[:, 1])) < 2:
-            return math.nan
-        return float(kendalltau(d[:, 0], d[:, 1]).statistic)
+    def tau(values: np.ndarray) -> float:
+        if len(np.unique(values)) < 2:
+            return 0.0
+        return float(kendalltau(ranks, values).statistic)
 
-    effect = _effect(data, tau, seed)
-    if effect.ci_low is not None and not (math.isfinite(effect.ci_low) and math.isfinite(effect.ci_high or 0.0)):
-        return Effect(effect.value, None, None, effect.n)
-    return effect
+    taus = np.asarray([tau(row) for row in data], dtype=float)
+    means = data.mean(axis=0) if len(data) else np.zeros(len(order))
+    return _effect(taus, lambda t: float(np.mean(t)), seed, {lv: float(m) for lv, m in zip(order, means)})
 
 
 def paraphrase_variance(res: Results | Sequence[Mapping[str, Any]], metric: str, key: str,
