@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -59,7 +58,12 @@ class AuctionConfig(BrainSettings):
     max_relists: int = Field(default=1, ge=0)
     reveal_bids: bool = Field(default=True, description="sealed formats: announce all bids after the sale")
     personas: DataFile | None = Field(default=None, description="persona file (YAML/JSON/JSONL) with roles.bidder (or {file: F, map: {field: their_field}})")
-    items: Path | None = Field(default=None, description="house file (YAML/JSON/JSONL); default: generated")
+    items: DataFile | None = Field(default=None, description="house file (YAML/JSON/JSONL, or {file: F, map: {field: their_field}}); default: generated")
+    preset: Literal["harbor"] | None = Field(
+        default=None, description="harbor: persona and house files in HARBOR's shape; bidders profile rivals' budgets and priorities")
+    profile: list[Literal["budget", "priority"]] | None = Field(
+        default=None, description="what profilers (and model brains' theory of mind, typed) believe about rivals "
+        "besides their values: default [], with preset harbor [budget, priority]")
     population: BidderPopulation = Field(default_factory=BidderPopulation)
     reaction: float = Field(default=2.0, gt=0.0, description="median bid reaction delay (simulated seconds)")
     time_resolution: float = Field(default=0.25, gt=0.0, description="reaction delays are rounded up to this")
@@ -72,6 +76,12 @@ class AuctionConfig(BrainSettings):
     @classmethod
     def _known_strategies(cls, v: str | dict[str, float]) -> str | dict[str, float]:
         return check_shares(v, policies.names(), "strategy")
+
+    def profiled(self) -> tuple[str, ...]:
+        """What rivals are profiled on besides their values (``profile``, or the preset's default)."""
+        if self.profile is not None:
+            return tuple(self.profile)
+        return ("budget", "priority") if self.preset == "harbor" else ()
 
     @model_validator(mode="after")
     def _one_reserve(self) -> AuctionConfig:

@@ -29,11 +29,14 @@ Format = Literal["english", "first_price", "second_price", "dutch"]
 
 
 class Listing(BaseModel):
-    """A house as the catalogue shows it (its true value and reserve stay hidden)."""
+    """A house as the catalogue shows it (its true value and reserve stay hidden), with the house file's
+    own extra fields (a study's attributes, e.g. HARBOR's ``name`` and ``category_id``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")
     id: str
-    size_sqm: float
+    size_sqm: float | None = Field(default=None, description="absent when the house file has no size")
+    category: str | None = Field(default=None, description="the kind of buyer it suits (absent if none)")
+    description: str | None = Field(default=None, description="free text model bidders read (absent if none)")
     location: str
     condition: float = Field(description="0 needs work, 1 as new")
     school_rating: float

@@ -14,12 +14,21 @@ from simworld.stats import mean, se
 def auction_metrics(log: RunLog) -> dict[str, Any]:
     """Revenue, efficiency, surplus (by strategy), spending against budgets, and how close the bidders'
     beliefs about rivals' values came (the truth of a ``value`` belief about a rival is that rival's value
-    of the lot in ``auction.valuations``)."""
+    of the lot in ``auction.valuations``).
+
+    Per bidder (``bidders``): wins, profit (private value - price, summed over wins), spent, and
+    overbidding (``overbids``: lots bought above their true value, ``overbid_total``: by how much).
+    ``belief_error``: every ``budget`` and ``priority`` belief in the log, rule or model, scored against
+    the rival's ``roles.bidder`` in ``agent.joined``: ``{budget: {n, mae}, priority: {n, accuracy}}``;
+    ``belief_error_by_brain`` splits it by the believer's brain (rule, llm, ...)."""
     budgets: dict[str, float] = {}
+    priority: dict[str, str] = {}
+    brain: dict[str, str] = {}
     strategy: dict[str, str] = {}
     values: dict[str, dict[str, float]] = {}
     lots: list[dict[str, Any]] = []
     beliefs_by_lot: dict[int, list[BeliefRecord]] = defaultdict(list)  # value beliefs by the lot then open
+    trait_beliefs: list[BeliefRecord] = []  # beliefs about rivals' budgets and priorities
     n_bids = 0
     n_rejected = 0
     fmt = None
@@ -29,6 +38,9 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         if kind == "agent.joined":
             role = d["persona"].get("roles", {}).get("bidder", {})
             budgets[e["agent"]] = float(role.get("budget", float("nan")))
+            if role.get("priority") is not None:
+                priority[e["agent"]] = role["priority"]
+            brain[e["agent"]] = d.get("brain") or "rule"
             strategy[e["agent"]] = d.get("policy") or d.get("brain")
         elif kind == "run.started":
             fmt = d["config"].get("format")
@@ -45,8 +57,12 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
                          "winner_value": d["winner_value"], "true_value": d["true_value"]})
         elif kind == "auction.unsold":
             lots.append({"item": d["item"], "lot": d["lot"], "sold": False, "reason": d["reason"]})
-        elif kind == "belief.updated" and d.get("key") == "value" and "item" in d:
-            beliefs_by_lot[lot_index].append(BeliefRecord.from_event(e))
+        elif kind == "belief.updated":
+            key = d.get("key")
+            if key == "value" and "item" in d:
+                beliefs_by_lot[lot_index].append(BeliefRecord.from_event(e))
+            elif key in ("budget", "priority"):
+                trait_beliefs.append(BeliefRecord.from_event(e))
 
     sold = [r for r in lots if r["sold"]]
     efficient, surplus = [], []
@@ -71,6 +87,29 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
 
     def rival_value(r: BeliefRecord) -> float | None:
         return values.get(r.item, {}).get(r.about) if r.item is not None else None
+
+    def rival_trait(r: BeliefRecord) -> float | str | None:
+        """The truth of a budget or priority belief: the rival's role as ``agent.joined`` logged it."""
+        if r.key == "budget":
+            b = budgets.get(r.about)
+            return b if b is not None and math.isfinite(b) else None
+        return priority.get(r.about)
+
+    by_brain: dict[str, list[BeliefRecord]] = defaultdict(list)
+    for b in trait_beliefs:
+        by_brain[brain.get(b.owner, "rule")].append(b)
+
+    bidder_rows: dict[str, dict[str, Any]] = {
+        b: {"wins": 0, "profit": 0.0, "spent": 0.0, "overbids": 0, "overbid_total": 0.0} for b in budgets}
+    for r in sold:
+        row = bidder_rows.setdefault(r["winner"], {"wins": 0, "profit": 0.0, "spent": 0.0, "overbids": 0,
+                                                   "overbid_total": 0.0})
+        row["wins"] += 1
+        row["profit"] += r["winner_value"] - r["price"]
+        row["spent"] += r["price"]
+        if r.get("true_value") is not None and r["price"] > r["true_value"] + 1e-9:
+            row["overbids"] += 1
+            row["overbid_total"] += r["price"] - r["true_value"]
 
     all_beliefs = [r for records in beliefs_by_lot.values() for r in records]  # in log order: lots are sequential
     accuracy = score_beliefs(all_beliefs, rival_value).get("value", {})
@@ -101,5 +140,8 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         "belief_updates": len(all_beliefs),
         "belief_mae_by_lot": {str(k): mae for k, mae in mae_by_lot.items() if mae is not None},
         "items": lots,
+        "bidders": bidder_rows,
+        "belief_error": score_beliefs(trait_beliefs, rival_trait),
+        "belief_error_by_brain": {k: score_beliefs(v, rival_trait) for k, v in sorted(by_brain.items())},
     }
     return out

@@ -122,6 +122,64 @@ class _Digest:
             ((rival, amount) for rival, amount in bids.items() if amount is not None), key=lambda b: -b[1])
 
 
+class RivalTraits:
+    """A profiler's beliefs about its rivals' budgets and top priorities, formed as each lot ends from the
+    bids it heard (``keys``: ``budget``, ``priority`` or both).
+
+    Budget: a bid of ``a`` was affordable, so a rival's budget is at least what it paid for earlier lots
+    plus ``a`` (plus the price, for the lot it wins): logged (key ``budget``) when this lower bound rises.
+    Priority: the lots a rival bids hard on reveal what it wants; its mean bid / starting price ratio per
+    house category, and the category with the highest mean is believed its top priority (key
+    ``priority``, ties by name), logged when it changes. Per lot it reads the ``tracked`` highest bidders
+    (and the winner); it keeps ratios for at most ``remembered`` rivals (later ones are not profiled on
+    priority) and what each winner paid (one entry per lot sold at most): the work per lot is O(tracked)."""
+
+    __slots__ = ("budget", "keys", "priority", "ratios", "remembered", "spent", "tracked")
+
+    def __init__(self, keys: tuple[str, ...], tracked: int, remembered: int) -> None:
+        self.keys = keys
+        self.tracked = tracked
+        self.remembered = remembered
+        self.spent: dict[str, float] = {}  # what each rival paid for the lots it won
+        self.ratios: dict[str, dict[str, list[float]]] = {}  # rival -> category -> [sum of bid/start, count]
+        self.budget: dict[str, float] = {}  # the last budget bound logged per rival
+        self.priority: dict[str, str] = {}  # the last priority logged per rival
+
+    def lot_ended(self, me: str, winner: str | None, price: float | None, bids: dict[str, float], start: float,
+                  category: str | None, beliefs: Beliefs, cause: int) -> None:
+        """Update and log the beliefs the lot's bids (rival -> its highest bid) and outcome support."""
+        top = sorted(((r, a) for r, a in bids.items() if r != me), key=lambda b: -b[1])[: self.tracked]
+        if winner is not None and price is not None and winner != me and winner not in dict(top):
+            top.append((winner, price))
+        for rival, amount in top:
+            if "budget" in self.keys:
+                paid = max(amount, price) if rival == winner and price is not None else amount
+                bound = self.spent.get(rival, 0.0) + paid
+                if bound > self.budget.get(rival, 0.0) + 1e-9:
+                    self.budget[rival] = bound
+                    beliefs.update(rival, "budget", round(bound, 2), confidence=0.5, causes=(cause,))
+            if "priority" in self.keys and category is not None and start > 0:
+                self._priority(rival, amount / start, category, beliefs, cause)
+        if winner is not None and price is not None and winner != me:
+            self.spent[winner] = self.spent.get(winner, 0.0) + price
+
+    def _priority(self, rival: str, ratio: float, category: str, beliefs: Beliefs, cause: int) -> None:
+        by_category = self.ratios.get(rival)
+        if by_category is None:
+            if len(self.ratios) >= self.remembered:
+                return
+            by_category = self.ratios[rival] = {}
+        entry = by_category.setdefault(category, [0.0, 0.0])
+        entry[0] += ratio
+        entry[1] += 1.0
+        best = min(by_category, key=lambda c: (-by_category[c][0] / by_category[c][1], c))
+        if self.priority.get(rival) != best:
+            self.priority[rival] = best
+            seen = sum(c for _, c in by_category.values())
+            beliefs.update(rival, "priority", best, confidence=round(min(0.9, seen / (seen + 2.0)), 3),
+                           causes=(cause,))
+
+
 _last_digest: _Digest | None = None  # the digest of the event being handed to its witnesses
 
 
@@ -166,6 +224,13 @@ class Profiler:
         self.history = RivalHistory(self.rivals_remembered)
         self.floor: dict[str, float] = {}  # each rival's highest bid on the current lot (English and Dutch bids)
         self.believed: dict[str, float] = {}  # the last estimate logged about each rival on the current lot
+        self.traits: RivalTraits | None = None  # budget and priority profiling, when asked for
+        self.category: str | None = None  # the current lot's category
+        self.revealed: dict[str, float] = {}  # sealed formats: the highest revealed bids of the current lot
+
+    def profile_rivals(self, keys: tuple[str, ...]) -> None:
+        """Also believe rivals' ``budget`` and/or ``priority`` (:class:`RivalTraits`); () for values only."""
+        self.traits = RivalTraits(keys, self.rivals_tracked, self.rivals_remembered) if keys else None
 
     # -- theory of mind --------------------------------------------------------------------
     def observe(self, persona: Persona, event: WorldEvent, beliefs: Beliefs, rng: np.random.Generator) -> None:
@@ -180,6 +245,8 @@ class Profiler:
             self.rivals = RankedRivals(self.rivals_tracked)
             self.floor = {}
             self.believed = {}
+            self.category = d["item"].get("category")
+            self.revealed = {}
             for rival, ratio, seen in self.history.strongest(self.rivals_tracked):
                 self._believe(beliefs, rival, ratio * self.start, seen / (seen + 2.0), event.seq)
         elif kind == "auction.bid" and d["bidder"] != me and d["item"] == self.item:
@@ -209,6 +276,8 @@ class Profiler:
                 amount = bids.get(rival)
                 if amount is not None and rival not in done:
                     self.history.add(rival, amount * scale / self.start)
+            if self.traits is not None:
+                self.revealed = dict(_digest(event).ranked_bids[: self.rivals_tracked + 1])
         elif kind == "auction.sold" and d["item"] == self.item and d["winner"] != me:
             w, price = d["winner"], d["price"]
             if self.believed.get(w, -1.0) < price:
@@ -218,6 +287,9 @@ class Profiler:
                 self.history.add(w, max(self.believed.get(w, 0.0), price) / self.start)
             elif self.format == "dutch":
                 self.history.add(w, price * self.n / max(1, self.n - 1) / self.start)
+        if self.traits is not None and kind in ("auction.sold", "auction.unsold") and d["item"] == self.item:
+            self.traits.lot_ended(me, d.get("winner"), d.get("price"), self.floor or self.revealed, self.start,
+                                  self.category, beliefs, event.seq)
 
     def _dropped(self, me: str, event: WorldEvent, beliefs: Beliefs) -> None:
         """Passing at p means value < p; the rival's last bid this lot bounds it from below, else the

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from simworld.agents.persona import Persona
 from simworld.agents.population import PersonaDraws
 from simworld.scenarios.auction.items import LOCATIONS
@@ -36,6 +36,32 @@ class BidderRole(BaseModel):
     preferences: Preferences = Field(default_factory=Preferences)
     strategy: str | None = Field(default=None, description="a policy name; overrides the config's strategy")
     brain: Literal["rule", "llm", "local"] | None = Field(default=None, description="overrides the config's brain")
+    priorities: dict[str, float] = Field(
+        default_factory=dict, description="weight (0-1) per house category: a house of a heavier category is worth more")
+    priority: str | None = Field(
+        default=None, max_length=128,
+        description="the bidder's top priority category (default: the heaviest of priorities, ties by name)")
+
+    #: Fields logged with the role only when set, so that runs without them log what they always did.
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("priorities", "priority")
+
+    @field_validator("priorities")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, w in v.items() if not 0.0 <= w <= 1.0]
+        if bad:
+            raise ValueError(f"weights must lie in [0, 1] ({', '.join(map(repr, bad))} do not)")
+        return v
+
+    @model_validator(mode="after")
+    def _top_priority(self) -> BidderRole:
+        if self.priority is None and self.priorities:
+            self.priority = min(self.priorities, key=lambda k: (-self.priorities[k], k))
+        return self
+
+    def logged(self) -> dict[str, Any]:
+        """The role as ``agent.joined`` logs it: every field, defaults filled in, except unset OPTIONAL ones."""
+        return self.model_dump(mode="json", exclude={k for k in self.OPTIONAL if not getattr(self, k)})
 
     @field_validator("strategy")
     @classmethod

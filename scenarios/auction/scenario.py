@@ -15,9 +15,10 @@ from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona
 from simworld.scenarios.auction.config import AuctionConfig
 from simworld.scenarios.auction.events import EVENTS, value_fact
+from simworld.scenarios.auction.harbor import HarborHouse, load_harbor_bidders, rival_belief
 from simworld.scenarios.auction.items import House, generate_houses, iid_lots, load_houses
 from simworld.scenarios.auction.metrics import auction_metrics
-from simworld.scenarios.auction.policies import ACTION_TYPES, DUTCH, ENGLISH, SEALED, policies
+from simworld.scenarios.auction.policies import ACTION_TYPES, DUTCH, ENGLISH, SEALED, Profiler, policies
 from simworld.scenarios.auction.roles import BidderRole, sample_bidder_role
 from simworld.scenarios.auction.valuation import Valuations
 
@@ -75,14 +76,18 @@ class AuctionScenario(Scenario):
     def check(self) -> AuctionInputs:
         cfg = self.config
         personas = houses = None
+        harbor = cfg.preset == "harbor"
         if cfg.personas is not None:
-            personas = read_personas(self.resolve_path(cfg.personas), {"bidder": BidderRole},
-                                     at_least=cfg.n_bidders, n_field="n_bidders")
+            source = self.resolve_path(cfg.personas)
+            if harbor:
+                personas = load_harbor_bidders(source, at_least=cfg.n_bidders, n_field="n_bidders")
+            else:
+                personas = read_personas(source, {"bidder": BidderRole}, at_least=cfg.n_bidders, n_field="n_bidders")
         if cfg.items is not None:
-            path = self.resolve_path(cfg.items)
-            houses = load_houses(path)
+            items = self.resolve_path(cfg.items)
+            houses = load_houses(items, model=HarborHouse if harbor else House)
             if cfg.n_items is not None and cfg.n_items > len(houses):
-                raise BadInput(str(path), f"holds {len(houses)} items but n_items is {cfg.n_items}")
+                raise BadInput(str(items), f"holds {len(houses)} items but n_items is {cfg.n_items}")
         return AuctionInputs(personas, houses)
 
     # -- setup ----------------------------------------------------------------------------------
@@ -107,15 +112,23 @@ class AuctionScenario(Scenario):
         bidders: list[Persona] = []
         for persona in personas:
             role = self.roles[persona.id] = persona.role("bidder", BidderRole)
-            bidders.append(persona.model_copy(update={"roles": {**persona.roles, "bidder": role.model_dump(mode="json")}}))
+            bidders.append(persona.model_copy(update={"roles": {**persona.roles, "bidder": role.logged()}}))
         assigned = assign_shares(cfg.strategy, len(bidders), world.rng("scenario:auction:assign"))
         default_strategy = {p.id: s for p, s in zip(bidders, assigned)}
+        profiled = cfg.profiled()
 
         def policy(persona: Persona) -> tuple[Policy, str]:
             name = self.roles[persona.id].strategy or default_strategy[persona.id]
-            return policies.create(name), name
+            made = policies.create(name)
+            if profiled and isinstance(made, Profiler):
+                made.profile_rivals(profiled)
+            return made, name
 
-        self.bidders = Cast(world, cfg).add_all(bidders, policy, brain=lambda p: self.roles[p.id].brain)
+        # Model brains' theory of mind answers the same typed beliefs (priority: one of the lots' categories).
+        categories = tuple(sorted({h.category for h in self.houses if h.category is not None}))
+        belief_model = rival_belief(categories) if profiled else None
+        cast = Cast(world, cfg, belief_model=belief_model)
+        self.bidders = cast.add_all(bidders, policy, brain=lambda p: self.roles[p.id].brain)
         self.room = [a.id for a in self.bidders]
         iid = cfg.values == "iid_uniform"
         self.budget_left = {a.id: (math.inf if iid else self.roles[a.id].budget) for a in self.bidders}

@@ -14,16 +14,26 @@ _UNIFORM_PRIOR: ValuePrior = {"kind": "uniform01"}
 
 
 def persona_value(house: House, role: BidderRole, noise: float) -> float:
-    """A bidder's private value of a house: market value x preference fit x (1 + overestimate) x noise."""
+    """A bidder's private value of a house: market value x preference fit x priority fit x (1 + overestimate)
+    x noise. A house without ``size_sqm`` is valued without the size term. The priority fit applies when
+    the house has a ``category`` and the bidder ``priorities``: 1 + 0.3 (w - 0.5), w the category's weight
+    (0 when absent), so a house of the bidder's top priority (w = 1) is worth 15% more, one it does not
+    care for (w = 0) 15% less."""
     p = role.preferences
-    dev_size = float(np.clip((house.size_sqm - 120.0) / 120.0, -1.0, 1.0))
     dev_loc = (1.0 if house.location == p.location else -0.5) if p.location else 0.0
     dev_cond = 2.0 * (house.condition - 0.5)
     dev_school = (house.school_rating - 5.5) / 4.5
-    weights = p.size + p.location_weight + p.condition + p.school
-    fit = 1.0 + 0.25 * (
-        p.size * dev_size + p.location_weight * dev_loc + p.condition * dev_cond + p.school * dev_school
-    ) / max(1.0, weights)
+    if house.size_sqm is not None:
+        dev_size = float(np.clip((house.size_sqm - 120.0) / 120.0, -1.0, 1.0))
+        weights = p.size + p.location_weight + p.condition + p.school
+        fit = 1.0 + 0.25 * (
+            p.size * dev_size + p.location_weight * dev_loc + p.condition * dev_cond + p.school * dev_school
+        ) / max(1.0, weights)
+    else:
+        weights = p.location_weight + p.condition + p.school
+        fit = 1.0 + 0.25 * (p.location_weight * dev_loc + p.condition * dev_cond + p.school * dev_school) / max(1.0, weights)
+    if house.category is not None and role.priorities:
+        fit *= 1.0 + 0.3 * (role.priorities.get(house.category, 0.0) - 0.5)
     market = house.true_value if house.true_value is not None else house.starting_price / 0.82
     return float(market * fit * (1.0 + role.overestimate) * np.exp(noise))
 
