@@ -4,7 +4,8 @@ wall time of the user-simulation fidelity protocol on MovieLens-100k-size data (
 
 Baselines, measured in the same run: for sessions, a bare loop that makes the same page decisions
 (recommend, the rule policy, feedback) for the same viewers without the kernel, the run log or memory; for
-fidelity, the same questions put to the same fitted viewers' policies directly, without a world. Each
+fidelity, the same fitting and the same questions put to the same fitted viewers' policies directly, without a
+world (and without the baselines). Each
 measurement runs in its own process so that peak memory (ru_maxrss) is its own. ``--quick`` runs 1k and 10k
 viewers and fidelity on 300 users (about 30 s). The last line of output is one JSON object.
 """
@@ -55,11 +56,15 @@ def measure(n: int, mode: str) -> dict[str, float]:
             exclude: set[str] = set()
             sessions += 1
             watched = 0
+            stride = 3 * cfg.page_size + 1
+            block = rng.random(cfg.max_pages * stride).tolist()  # the scenario's per-session draws
             for page in range(1, cfg.max_pages + 1):
                 items = rec.recommend(uid, cfg.page_size, exclude)
                 idx = [cat.index[i] for i in items[: cfg.attention]]
                 ctx = {"page": page, "watched_in_session": watched, "items": [cat.public(i) for i in idx]}
-                choice = policy.page(DecisionRequest(PAGE, PageChoice, ctx, policy_hints={"items": idx}), memory, rng)
+                o = (page - 1) * stride
+                hints = {"items": idx, "draws": block[o + cfg.page_size: o + stride]}
+                choice = policy.page(DecisionRequest(PAGE, PageChoice, ctx, policy_hints=hints), memory, rng)
                 pages += 1
                 for item in choice.watch:
                     rec.update(Feedback(uid, item, "watched"))
@@ -92,25 +97,22 @@ def measure_fidelity(n_users: int, mode: str) -> dict[str, float]:
             wall = time.perf_counter() - t0
         else:
             from simworld.memory import ListMemory
-            from simworld.scenarios.recommender import (
-                ItemRatings,
-                ViewerPolicy,
-                WatchChoices,
-                load_movielens,
-                viewer_of,
-            )
-            from simworld.scenarios.recommender.policies import RATE, WATCH
-            from simworld.scenarios.recommender.viewers import fit_roles
+            from simworld.scenarios.recommender.fidelity import FittedViewerPolicy
+            from simworld.scenarios.recommender.fitting import CHUNK, RatingModel, WatchModel
+            from simworld.scenarios.recommender.movielens import load_ratings
+            from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, WatchChoices
 
             from simworld.decisions import DecisionRequest
 
             t0 = time.perf_counter()
-            cat, ratings = load_movielens(folder)
+            cat, ratings = load_ratings(folder)
             split = split_by_time(ratings)
-            roles, space = fit_roles(split.train, cat)
-            crowd = space.item_mean - space.global_mean
-            policies = [ViewerPolicy(viewer_of(r), cat, space.item_factors, crowd) for r in roles]
-            rated = np.zeros((len(roles), len(cat)), dtype=bool)
+            n = len(ratings.user_ids)
+            watch = WatchModel.fit(split.train, len(cat), 0.2, 1)
+            rating = RatingModel.fit(split.train, len(cat), 0.2, 1)
+            scores = np.concatenate([watch.scores(np.arange(lo, min(n, lo + CHUNK))) for lo in range(0, n, CHUNK)])
+            policies = [FittedViewerPolicy(u, scores[u], watch, rating) for u in range(n)]
+            rated = np.zeros((n, len(cat)), dtype=bool)
             rated[ratings.users, ratings.items] = True
             positives = [split.test.items[r] for r in split.test.by_user()]
             memory, draw = ListMemory(0), np.random.default_rng(1)

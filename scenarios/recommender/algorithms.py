@@ -86,7 +86,7 @@ def pure_svd(train: Ratings, n_items: int, rank: int, seed: int = 0) -> np.ndarr
     n_users = len(train.user_ids)
     x = csr_matrix((train.ratings, (train.users, train.items)), shape=(n_users, n_items), dtype=np.float64)
     rank = max(1, min(rank, min(n_users, n_items) - 1))
-    if n_users * n_items <= 4_000_000:
+    if 4 * rank >= min(n_users, n_items):  # a small matrix: the full SVD is cheap and exact
         _, _, vt = np.linalg.svd(x.toarray(), full_matrices=False)
         return np.ascontiguousarray(vt[:rank].T)
     from scipy.sparse.linalg import svds

@@ -28,13 +28,21 @@ PAGE, WATCH, RATE = "recommender.page", "fidelity.watch", "fidelity.rate"
 _WATCHED = Watched.kind
 
 
+Reason = Literal["satisfied", "bored", "tired", "none"]
+
+
 class PageChoice(BaseModel):
     """Items of the page to watch (ids), a 1-5 rating for each (same order), and whether to leave."""
 
     watch: list[str] = Field(default_factory=list)
     ratings: list[int] = Field(default_factory=list)
     leave: bool = False
-    reason: Literal["satisfied", "bored", "tired", "none"] = "none"
+    reason: Reason = "none"
+
+
+def _choice(watch: list[str], ratings: list[int], leave: bool = False, reason: Reason = "none") -> PageChoice:
+    """A rule policy's PageChoice, built without re-validating what this module typed itself (hot path)."""
+    return PageChoice.model_construct(watch=watch, ratings=ratings, leave=leave, reason=reason)
 
 
 class WatchChoices(BaseModel):
@@ -162,9 +170,9 @@ class ViewerPolicy:
         p_satisfied = 0.15 * total
         u = draws[-1]
         if u < p_satisfied and n > 0:
-            return PageChoice(watch=watch, ratings=ratings, leave=True, reason="satisfied")
+            return _choice(watch=watch, ratings=ratings, leave=True, reason="satisfied")
         if u < p_satisfied + p_bored:
-            return PageChoice(watch=watch, ratings=ratings, leave=True, reason="bored")
+            return _choice(watch=watch, ratings=ratings, leave=True, reason="bored")
         if u < p_satisfied + p_bored + p_tired * (0.6 if n else 1.0):
-            return PageChoice(watch=watch, ratings=ratings, leave=True, reason="tired")
-        return PageChoice(watch=watch, ratings=ratings)
+            return _choice(watch=watch, ratings=ratings, leave=True, reason="tired")
+        return _choice(watch=watch, ratings=ratings)
