@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import cli_env, simworld_cmd
 
 from simworld.errors import BadInput
@@ -292,3 +293,47 @@ def test_bad_executor_flags_are_bad_input(tmp_path, write):
     with pytest.raises(BadInput, match="only the ray executor joins a cluster"):
         run_sweep(spec, tmp_path / "b", executor="local", address="127.0.0.1:6379")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_relative_paths_in_a_sweep_are_read_from_its_folder_on_every_executor(tmp_path, write, cli_inproc):
+    import shutil
+
+    from conftest import EXAMPLES
+
+    (tmp_path / "study").mkdir()
+    shutil.copy(EXAMPLES / "bidders.yaml", tmp_path / "study" / "people.yaml")
+    spec = write("study/s.yaml", "scenario: auction\nset: {personas: people.yaml, n_items: 1}\n"
+                                 "grid:\n  format: [english, dutch]\n")
+    (tmp_path / "elsewhere").mkdir()
+    res = cli_inproc("sweep", spec, "--out", tmp_path / "out", "--workers", "2", cwd=tmp_path / "elsewhere")
+    assert res.returncode == 0, res.stderr
+    joined = [line for line in (tmp_path / "out" / "runs" / "arm01-s0" / "events.jsonl").read_text().splitlines()
+              if '"agent.joined"' in line]
+    names = {json.loads(line)["data"]["persona"]["name"] for line in joined}
+    people = yaml.safe_load((tmp_path / "study" / "people.yaml").read_text())["personas"]
+    assert names == {p["name"] for p in people}
+    assert Path.cwd() == tmp_path / "elsewhere"  # the sweep went back to the caller's folder
+
+
+def test_results_parquet_holds_the_same_rows_with_typed_numbers(local_sweep):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    base, _, _ = local_sweep
+    frame = pd.read_parquet(base / "pool" / "results.parquet")
+    table = rows(base / "pool" / "results.csv")
+    assert list(frame.columns) == list(table[0]) and len(frame) == 12
+    assert frame["revenue_total"].dtype == "float64" and frame["seed"].dtype == "int64"
+    assert frame["revenue_total"].tolist() == [float(r["revenue_total"]) for r in table]
+    assert frame["run_id"].tolist() == [r["run_id"] for r in table]
+
+
+def test_simworld_report_draws_a_sweep_folder_and_the_bar_can_be_forced(local_sweep, tmp_path, cli_inproc, write):
+    pytest.importorskip("matplotlib")
+    base, _, _ = local_sweep
+    res = cli_inproc("report", base / "pool", "--out", tmp_path / "report.html")
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert "arm03" in page and "revenue_total" in page and "Paired differences against the control" in page
+    spec = write("s.yaml", "scenario: auction\nset: {n_bidders: 2, n_items: 1}\ngrid:\n  format: [english]\n")
+    forced = cli_inproc("sweep", spec, "--out", "bar", "--executor", "serial", "--progress")
+    assert forced.returncode == 0 and "sweep (serial, 1 worker)" in forced.stderr

@@ -163,7 +163,7 @@ class _Bar:
         if show if show is not None else console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(TextColumn(f"[bold]sweep ({executor}, {workers} workers)"), BarColumn(),
+            self.progress = Progress(TextColumn(f"[bold]sweep ({executor}, {workers} worker{'s' if workers != 1 else ''})"), BarColumn(),
                                      MofNCompleteColumn(), TextColumn("{task.fields[failed]} failed"),
                                      TimeElapsedColumn(), console=console)
             self.task = self.progress.add_task("runs", total=total, completed=skipped, failed=0)

@@ -3,12 +3,13 @@ control arm and the sweep-wide model budget; and the plan it gives (every arm, e
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class RunTask:
     config_file: str | None
     overrides: dict[str, Any]
     out: str  # the sweep's runs/ folder
+    base_dir: str = "."  # the sweep file's folder: relative paths in its values are read from there
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Plan:
     arms: list[Arm]
     seeds: list[int]
     resolved: dict[str, Any] = field(default_factory=dict)  # what DIR/sweep.yaml holds
+    base_dir: Path = field(default_factory=Path.cwd)
 
     def tasks(self, out: Path) -> list[RunTask]:
         per_run = _budget_shares(self.spec.budget, len(self.arms) * len(self.seeds), self.source)
@@ -114,7 +117,7 @@ class Plan:
                 share = next(per_run)
                 overrides.update({f"model.{k}": v for k, v in share.items()})
                 tasks.append(RunTask(f"{arm.label}-s{seed}", arm.label, seed, self.scenario, self.config_file,
-                                     overrides, str(out)))
+                                     overrides, str(out), str(self.base_dir)))
         return tasks
 
 
@@ -212,7 +215,7 @@ def plan(spec: SweepSpec, source: str, base_dir: Path) -> Plan:
         overrides = _overrides(spec, base, values)
         arms.append(Arm(f"arm{i:0{width}d}", values, overrides))
     arms = _mark_controls(arms, keys, control, source)
-    result = Plan(source, spec, scenario, config_file, keys, arms, spec.seed_list)
+    result = Plan(source, spec, scenario, config_file, keys, arms, spec.seed_list, base_dir=base_dir)
     _check_arms(result)
     result.resolved = {
         "scenario": scenario, "config": config_file if config_file is not None else (base or None),
@@ -283,9 +286,10 @@ def _check_arms(p: Plan) -> None:
     budget = {f"model.{k}": 1 for k, v in (p.spec.budget.model_dump() if p.spec.budget else {}).items() if v}
     for arm in p.arms:
         try:
-            prepare(p.scenario or p.config_file or "", seed=p.seeds[0],
-                    overrides={**copy.deepcopy(arm.overrides), **budget},
-                    config_file=p.config_file if p.scenario is not None else None)
+            with in_folder(p.base_dir):
+                prepare(p.scenario or p.config_file or "", seed=p.seeds[0],
+                        overrides={**copy.deepcopy(arm.overrides), **budget},
+                        config_file=p.config_file if p.scenario is not None else None)
         except BadInput as err:
             raise _blame(err, p, arm) from None
 
@@ -307,6 +311,18 @@ def _blame(err: BadInput, p: Plan, arm: Arm) -> BadInput:
     else:
         where = f"config.{key}"
     return BadInput(p.source, f"{err.problem} (arm {arm.label}: {values})" if values else err.problem, where)
+
+
+@contextlib.contextmanager
+def in_folder(path: str | Path) -> Iterator[None]:
+    """Resolve relative paths (persona and data files named in the sweep's values) from ``path``, as a
+    config file's are read from its folder; the same on every executor, whatever its working folder."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
 
 
 def is_number(value: Any) -> bool:

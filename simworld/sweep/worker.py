@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simworld.sweep.spec import RunTask
+from simworld.sweep.spec import RunTask, in_folder
 
 FINISHED = ("completed", "stopped")
 
@@ -42,9 +42,10 @@ def run_task(task: RunTask) -> Outcome:
     where = f"{socket.gethostname()}:{os.getpid()}"
     status, error = "completed", ""
     try:
-        prepared = prepare(task.scenario or task.config_file or "", seed=task.seed, overrides=task.overrides,
-                           config_file=task.config_file if task.scenario is not None else None)
-        result = execute(prepared, out=task.out, run_id=task.run_id)
+        with in_folder(task.base_dir):
+            prepared = prepare(task.scenario or task.config_file or "", seed=task.seed, overrides=task.overrides,
+                               config_file=task.config_file if task.scenario is not None else None)
+            result = execute(prepared, out=task.out, run_id=task.run_id)
         status, error = result.status, result.reason or ""
     except RunInterrupted:
         status, error = "interrupted", "interrupted"
