@@ -20,15 +20,16 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
     overbidding (``overbids``: lots bought above their true value, ``overbid_total``: by how much).
     ``belief_error``: every ``budget`` and ``priority`` belief in the log, rule or model, scored against
     the rival's ``roles.bidder`` in ``agent.joined``: ``{budget: {n, mae}, priority: {n, accuracy}}``;
-    ``belief_error_by_brain`` splits it by the believer's brain (rule, llm, ...)."""
+    ``belief_error_by_source`` splits it by what formed the belief: ``profiler`` (the rule profiler, also
+    when it is a model brain's fallback policy) or ``theory_of_mind`` (a model brain's typed beliefs)."""
     budgets: dict[str, float] = {}
     priority: dict[str, str] = {}
-    brain: dict[str, str] = {}
     strategy: dict[str, str] = {}
     values: dict[str, dict[str, float]] = {}
     lots: list[dict[str, Any]] = []
     beliefs_by_lot: dict[int, list[BeliefRecord]] = defaultdict(list)  # value beliefs by the lot then open
     trait_beliefs: list[BeliefRecord] = []  # beliefs about rivals' budgets and priorities
+    trait_source: list[str] = []  # what formed each: "profiler" (a rule), else the model's theory of mind
     n_bids = 0
     n_rejected = 0
     fmt = None
@@ -40,7 +41,6 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
             budgets[e["agent"]] = float(role.get("budget", float("nan")))
             if role.get("priority") is not None:
                 priority[e["agent"]] = role["priority"]
-            brain[e["agent"]] = d.get("brain") or "rule"
             strategy[e["agent"]] = d.get("policy") or d.get("brain")
         elif kind == "run.started":
             fmt = d["config"].get("format")
@@ -63,6 +63,7 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
                 beliefs_by_lot[lot_index].append(BeliefRecord.from_event(e))
             elif key in ("budget", "priority"):
                 trait_beliefs.append(BeliefRecord.from_event(e))
+                trait_source.append(d.get("rule") or "theory_of_mind")
 
     sold = [r for r in lots if r["sold"]]
     efficient, surplus = [], []
@@ -95,9 +96,9 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
             return b if b is not None and math.isfinite(b) else None
         return priority.get(r.about)
 
-    by_brain: dict[str, list[BeliefRecord]] = defaultdict(list)
-    for b in trait_beliefs:
-        by_brain[brain.get(b.owner, "rule")].append(b)
+    by_source: dict[str, list[BeliefRecord]] = defaultdict(list)
+    for b, source in zip(trait_beliefs, trait_source):
+        by_source[source].append(b)
 
     bidder_rows: dict[str, dict[str, Any]] = {
         b: {"wins": 0, "profit": 0.0, "spent": 0.0, "overbids": 0, "overbid_total": 0.0} for b in budgets}
@@ -142,6 +143,6 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         "items": lots,
         "bidders": bidder_rows,
         "belief_error": score_beliefs(trait_beliefs, rival_trait),
-        "belief_error_by_brain": {k: score_beliefs(v, rival_trait) for k, v in sorted(by_brain.items())},
+        "belief_error_by_source": {k: score_beliefs(v, rival_trait) for k, v in sorted(by_source.items())},
     }
     return out

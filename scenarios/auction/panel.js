@@ -1,6 +1,7 @@
 /* The auction scenario's panel: per lot, the price ladder (asks or clock, bids, drop-outs, private values,
  * hammer price and true value) as SVG, the bids table, and every lot at a glance. It also tells the
- * agent view the truth behind a profiler's beliefs: auction.valuations holds each bidder's private value.
+ * agent view the truth behind a profiler's beliefs: auction.valuations holds each bidder's private value,
+ * agent.joined each bidder's budget and top priority.
  *
  * A template for a custom panel: simworld.registerPanel(name, {title, init(ctx), render(ctx, root),
  * truth(belief, ctx), summary(event, ctx)}); only render is required. Build DOM with ctx.h / ctx.svg,
@@ -11,7 +12,7 @@
   const LIMIT = 20000;
   const PALETTE = ["#2f6db5", "#d1762b", "#3a9d5d", "#b03a6f", "#7a5cc2", "#8c6d1f", "#1f8f9a", "#c23b3b", "#5d6b7a", "#9a9a1f"];
 
-  const state = { lots: [], values: new Map(), colors: new Map(), capped: false };
+  const state = { lots: [], values: new Map(), roles: new Map(), colors: new Map(), capped: false };
 
   function compact(x) {
     const a = Math.abs(x);
@@ -180,6 +181,16 @@
         state.capped = offset >= LIMIT;
       }
       state.lots = buildLots(events);
+      // each bidder's role as it joined: the truth of budget and priority beliefs
+      for (let offset = 0; ; ) {
+        const res = await ctx.api.events({ kind: "agent.joined", offset, limit: 5000 });
+        for (const ev of res.events) {
+          const persona = (ev.data && ev.data.persona) || {};
+          state.roles.set(String(ev.agent), (persona.roles && persona.roles.bidder) || {});
+        }
+        offset += res.events.length;
+        if (!res.events.length || offset >= res.total) break;
+      }
       ctx.meta.agents.forEach((a) => colorOf(a.id));
     },
 
@@ -211,8 +222,14 @@
           state.capped ? h("p", { class: "muted small" }, `showing the first ${LIMIT} auction events`) : null))]);
     },
 
-    /** The truth behind a belief: a rival's private value of an item (profiler beliefs). */
+    /** The truth behind a belief: a rival's private value of an item (profiler beliefs), or its budget or
+     * top priority category as its bidder role states them in agent.joined. */
     truth(belief) {
+      if (belief.key === "budget" || belief.key === "priority") {
+        const role = state.roles.get(String(belief.about));
+        const t = role ? role[belief.key] : undefined;
+        return t === null ? undefined : t;
+      }
       if (belief.key !== "value" || !belief.extra || belief.extra.item === undefined) return undefined;
       const values = state.values.get(String(belief.extra.item));
       return values ? values[belief.about] : undefined;

@@ -132,7 +132,9 @@ class RivalTraits:
     house category, and the category with the highest mean is believed its top priority (key
     ``priority``, ties by name), logged when it changes. Per lot it reads the ``tracked`` highest bidders
     (and the winner); it keeps ratios for at most ``remembered`` rivals (later ones are not profiled on
-    priority) and what each winner paid (one entry per lot sold at most): the work per lot is O(tracked)."""
+    priority) and what each winner paid (one entry per lot sold at most): the work per lot is O(tracked).
+    Its beliefs are logged with ``rule: "profiler"`` (a model brain's theory of mind logs none), so the
+    metrics tell the two apart when a model brain keeps a profiler as its fallback policy."""
 
     __slots__ = ("budget", "keys", "priority", "ratios", "remembered", "spent", "tracked")
 
@@ -157,7 +159,7 @@ class RivalTraits:
                 bound = self.spent.get(rival, 0.0) + paid
                 if bound > self.budget.get(rival, 0.0) + 1e-9:
                     self.budget[rival] = bound
-                    beliefs.update(rival, "budget", round(bound, 2), confidence=0.5, causes=(cause,))
+                    beliefs.update(rival, "budget", round(bound, 2), confidence=0.5, causes=(cause,), rule="profiler")
             if "priority" in self.keys and category is not None and start > 0:
                 self._priority(rival, amount / start, category, beliefs, cause)
         if winner is not None and price is not None and winner != me:
@@ -177,7 +179,7 @@ class RivalTraits:
             self.priority[rival] = best
             seen = sum(c for _, c in by_category.values())
             beliefs.update(rival, "priority", best, confidence=round(min(0.9, seen / (seen + 2.0)), 3),
-                           causes=(cause,))
+                           causes=(cause,), rule="profiler")
 
 
 _last_digest: _Digest | None = None  # the digest of the event being handed to its witnesses
