@@ -163,12 +163,19 @@ def analyze_cmd(run_dir: str, as_json: bool, scenario: str | None) -> None:
 @click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=0, show_default=True)
 @click.option("--holdout", type=float, default=0.2, show_default=True, help="Latest share of each user's ratings held out.")
 @click.option("--max-users", type=click.IntRange(1), default=None, help="Only the first N users.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Who decides: brain=llm, model.base_url=..., model.budget..., model.cache_path=... (brain settings).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
-def fidelity_cmd(movielens_dir: str, ratios: str, seed: int, holdout: float, max_users: int | None, as_json: bool) -> None:
-    """User-simulation fidelity on MOVIELENS_DIR (Agent4Rec's protocol, rule brains)."""
-    from simworld.scenarios.recommender.fidelity import fidelity, format_table
+def fidelity_cmd(movielens_dir: str, ratios: str, seed: int, holdout: float, max_users: int | None,
+                 overrides: Sequence[str], as_json: bool) -> None:
+    """User-simulation fidelity on MOVIELENS_DIR (Agent4Rec's protocol) beside baselines on the same split.
 
-    report = fidelity(movielens_dir, ratios=ratios, seed=seed, holdout=holdout, max_users=max_users)
+    MOVIELENS_DIR: a MovieLens-100k or -1M folder, a MovieLens "latest" CSV folder (ratings.csv,
+    movies.csv) or a plain user,item,rating,timestamp CSV. Rule brains unless --set brain=llm."""
+    from simworld.scenarios.recommender.fidelity import fidelity, fidelity_brains, format_table
+
+    brains = fidelity_brains(list(overrides)) if overrides else None
+    report = fidelity(movielens_dir, ratios=ratios, seed=seed, holdout=holdout, max_users=max_users, brains=brains)
     if as_json:
         click.echo(json.dumps(report, sort_keys=True))
     else:

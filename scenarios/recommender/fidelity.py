@@ -71,16 +71,21 @@ class FittedViewerPolicy:
                  rng: np.random.Generator) -> BaseModel:
         items = np.asarray(observation.policy_hints["items"], dtype=np.int64)
         if observation.decision == WATCH:
-            k = self.watch.count(self.user, len(items))
-            top = np.argsort(-self.scores[items], kind="stable")[:k]
-            chosen = np.zeros(len(items), dtype=bool)
-            chosen[top] = True
-            return WatchChoices(watch=chosen.tolist())
+            return WatchChoices(watch=self.choose(items).tolist())
         if observation.decision == RATE:
-            users = np.full(len(items), self.user)
-            stars = self.rating.stars(self.rating.expected(users, items))
-            return ItemRatings(ratings=stars.astype(int).tolist())
+            return ItemRatings(ratings=self.rate(items).astype(int).tolist())
         raise ValueError(f"the fitted viewer cannot answer {observation.decision!r}")
+
+    def choose(self, items: np.ndarray) -> np.ndarray:
+        """Watch or not per item: the viewer's ``count`` best-scored items."""
+        k = self.watch.count(self.user, len(items))
+        chosen = np.zeros(len(items), dtype=bool)
+        chosen[np.argsort(-self.scores[items], kind="stable")[:k]] = True
+        return chosen
+
+    def rate(self, items: np.ndarray) -> np.ndarray:
+        """Stars for the items."""
+        return self.rating.stars(self.rating.expected(np.full(len(items), self.user), items))
 
 
 def profile_roles(train: Ratings, cat: Catalogue, rating: RatingModel) -> list[ViewerRole]:
@@ -113,6 +118,22 @@ def profile_roles(train: Ratings, cat: Catalogue, rating: RatingModel) -> list[V
     return [ViewerRole(taste=tl[u], quality_weight=0.1, **{k: v[u] for k, v in lists.items()}) for u in range(n_users)]
 
 
+def viewer_profiles(train: Ratings, cat: Catalogue, roles: list[ViewerRole], recent: int = 10
+                    ) -> list[dict[str, Any]]:
+    """Per user, what an LLM viewer is told about itself: favourite genres, average rating, and its
+    latest training ratings (title and stars)."""
+    out = []
+    for u, rows in enumerate(train.by_user()):
+        taste = roles[u].taste
+        top = sorted(range(1, len(GENRES)), key=lambda g: -taste[g])[:3]
+        last = rows[-recent:][::-1]
+        out.append({"favourite_genres": [GENRES[g] for g in top], "average_rating": round(roles[u].rating_mean, 2),
+                    "ratings_given": len(rows),
+                    "recently_rated": [{"title": cat.titles[int(train.items[r])], "rating": float(train.ratings[r])}
+                                       for r in last]})
+    return out
+
+
 @dataclass
 class Judgements:
     """What the viewers decided. Per ratio: (true labels, chosen) over all candidates, and per user the
@@ -130,7 +151,8 @@ class Judgements:
     baseline_ratings: dict[str, np.ndarray] = field(default_factory=dict)
     expected_ratings: np.ndarray = field(default_factory=lambda: np.zeros(0))
     decisions: int = 0
-    fallbacks: int = 0
+    fallbacks: int = 0  # model brains' fallbacks to the rule policy (no answer, invalid, over budget)
+    mismatched: int = 0  # valid answers of the wrong length, replaced by the rule policy's
 
 
 def _top_p(scores: Callable[[int], np.ndarray], cands: list[np.ndarray], positives: list[np.ndarray]) -> np.ndarray:
@@ -159,9 +181,10 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
     factory = BrainFactory(world, brains or BrainSettings())
     kinds = factory.kinds(n_users)
     agents = []
+    policies = [FittedViewerPolicy(k, scores[k], watch, rating) for k in range(n_users)]
     for k, uid in enumerate(ratings.user_ids):
         persona = Persona(id=uid, name=f"Viewer {uid}", roles={"viewer": roles[k].model_dump(mode="json")})
-        policy = FittedViewerPolicy(k, scores[k], watch, rating)
+        policy = policies[k]
         # each question stands alone: the viewer keeps no memory of its earlier answers
         agent = Agent(persona, factory.make(kinds[k], policy, "viewer"), memory=ListMemory(0))
         world.add_agent(agent)
@@ -173,11 +196,15 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
     item_mean = rating.mu + rating.item_bias
     out = Judgements({}, {}, {}, positives, [split.test.ratings[r] for r in test_rows], [], item_mean)
 
+    # what a model brain is told about itself (Agent4Rec's profile): its tastes and latest ratings
+    profiles = viewer_profiles(train, cat, roles) if any(k != "rule" for k in kinds) else None
+
     def ask(decision: str, action: type[A], lists: list[np.ndarray], extra: dict[str, int]
             ) -> Generator[simpy.Event, list[A], list[A]]:
         """One question to every user with items to judge; the answers in user order."""
         pairs = [(agents[u], DecisionRequest(decision, action,
-                                             {**extra, "items": [cat.public(int(i)) for i in lists[u]]},
+                                             {**extra, **({"you": profiles[u]} if profiles else {}),
+                                              "items": [cat.public(int(i)) for i in lists[u]]},
                                              policy_hints={"items": lists[u].tolist()}))
                  for u in range(n_users) if len(lists[u])]
         out.decisions += len(pairs)
@@ -200,7 +227,10 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
             for u in range(n_users):
                 if len(cands[u]):
                     w = np.asarray(next(watches).watch, dtype=bool)
-                    chosen.append(w if len(w) == len(cands[u]) else np.zeros(len(cands[u]), bool))
+                    if len(w) != len(cands[u]):  # a model's answer of the wrong length: the rule policy's
+                        out.mismatched += 1
+                        w = policies[u].choose(cands[u])
+                    chosen.append(w)
                 else:
                     chosen.append(np.zeros(0, bool))
             out.labels[m] = (np.concatenate(truth), np.concatenate(chosen))
@@ -210,7 +240,10 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
         for u in range(n_users):
             if len(positives[u]):
                 r = np.clip(np.asarray(next(rates).ratings, dtype=float), 1, 5)
-                out.sim_ratings.append(r if len(r) == len(positives[u]) else np.resize(r, len(positives[u])))
+                if len(r) != len(positives[u]):
+                    out.mismatched += 1
+                    r = policies[u].rate(positives[u])
+                out.sim_ratings.append(r)
             else:
                 out.sim_ratings.append(np.zeros(0))
 
@@ -287,6 +320,18 @@ def parse_ratios(text: str | Sequence[int]) -> list[int]:
     return out
 
 
+def fidelity_brains(overrides: Sequence[str]) -> BrainSettings:
+    """Brain settings from ``key.path=value`` overrides (``brain=llm``, ``model.base_url=...``). Past the
+    budget (``model.max_calls``, ``model.max_total_tokens``) the rule policy answers unless
+    ``model.on_budget=stop`` is set."""
+    from simworld.config import build_config
+
+    settings = build_config(BrainSettings, "fidelity", overrides=overrides)
+    if not any(o.strip().startswith("model.on_budget") for o in overrides):
+        settings.model.on_budget = "rule"  # over budget, the rule policy answers (and the report counts it)
+    return settings
+
+
 def _hist(x: np.ndarray) -> list[int]:
     counts: list[int] = np.histogram(x, LEVELS)[0].tolist()
     return counts
@@ -339,7 +384,8 @@ def fidelity(path: str | os.PathLike[str], ratios: str | Sequence[int] = DEFAULT
     return {
         "users": len(ratings.user_ids), "items": len(cat), "ratings": len(ratings), "seed": seed, "holdout": holdout,
         "brain": brains.brain if brains is not None else "rule",
-        "decisions": out.decisions, "fallbacks": out.fallbacks,
+        "decisions": out.decisions, "fallbacks": out.fallbacks + out.mismatched,
+        "fallback_reasons": {"model": out.fallbacks, "wrong_length": out.mismatched},
         "discrimination": per_ratio,
         **errors,
         "rating_model": prediction_errors(real, out.expected_ratings),

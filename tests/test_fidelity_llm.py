@@ -1,0 +1,91 @@
+"""LLM viewers in the fidelity protocol (Agent4Rec / SimUSER): model brains answer the watch and rate
+questions through the gateway (structured answers validated against WatchChoices / ItemRatings, a budget,
+the cache); the report counts every decision that fell back to the rule policy."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("langgraph")
+from openai_server import ScriptedServer
+from simworld.scenarios.recommender import generate_catalogue, synthetic_ratings, synthetic_roles, write_movielens
+from simworld.scenarios.recommender.fidelity import fidelity, fidelity_brains
+
+
+def fidelity_responder(messages):
+    """Watches every other candidate; rates 4; for viewer u3 answers the wrong length, for u5 nonsense."""
+    full = "\n".join(str(m.get("content", "")) for m in messages)
+    seen = re.search(r"What you see now: (\{.*\})", full)
+    ctx = json.loads(seen.group(1)) if seen else {}
+    items = ctx.get("items", [])
+    if "Viewer u5" in full:
+        return json.dumps({"rationale": "no idea"})  # invalid: the rule policy answers
+    if "fidelity.watch" in full:
+        assert ctx["you"]["recently_rated"] and ctx["you"]["favourite_genres"]  # the viewer's own profile
+        n = len(items) + (1 if "Viewer u3" in full else 0)
+        return json.dumps({"watch": [k % 2 == 0 for k in range(n)], "rationale": "half of them"})
+    if "fidelity.rate" in full:
+        return json.dumps({"ratings": [4] * len(items), "rationale": "fine"})
+    return json.dumps({"rationale": "?"})
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    rng = np.random.default_rng(6)
+    cat = generate_catalogue(120, rng)
+    roles = synthetic_roles(30, cat, rng)
+    return write_movielens(tmp_path_factory.mktemp("ml"), cat, synthetic_ratings(cat, roles, rng, 25), "100k")
+
+
+def model(srv, tmp_path, **more):
+    return [f"model.base_url={srv.base_url}", "model.model=scripted", "model.api_key_env=null",
+            f"model.cache_path={tmp_path / 'cache.sqlite'}", *(f"model.{k}={v}" for k, v in more.items())]
+
+
+def test_llm_viewers_answer_through_the_gateway_and_fallbacks_are_counted(data, tmp_path):
+    with ScriptedServer(fidelity_responder) as srv:
+        brains = fidelity_brains(["brain=llm", *model(srv, tmp_path)])
+        report = fidelity(data, ratios=[1], seed=1, max_users=8, brains=brains)
+        assert srv.requests > 0
+    assert report["brain"] == "llm" and report["users"] == 8
+    assert report["decisions"] == 16  # 8 users x (one watch question + one rate question)
+    # u5's two answers lack the list (the model brain either falls back or hands over an empty list, which
+    # the protocol replaces), u3's watch answer has the wrong length: three rule-policy answers
+    assert report["fallbacks"] == 3 == sum(report["fallback_reasons"].values())
+    assert report["fallback_reasons"]["wrong_length"] >= 1
+    assert report["rating_mean"]["simulated"] == pytest.approx(4.0, abs=0.5)  # mostly the model's 4s
+    assert set(report["baselines"]["discrimination"]) == {"random", "popularity", "item_knn", "mf"}
+
+
+def test_a_spent_budget_hands_the_rest_to_the_rule_policy_and_the_cache_replays(data, tmp_path):
+    with ScriptedServer(fidelity_responder) as srv:
+        brains = fidelity_brains(["brain=llm", *model(srv, tmp_path, max_calls=3)])
+        report = fidelity(data, ratios=[1], seed=1, max_users=8, brains=brains)
+    # the gateway checks its budget before each batch: the eight rate questions come after it is spent
+    assert report["fallback_reasons"]["model"] >= 8
+    cached = tmp_path / "again"
+    with ScriptedServer(fidelity_responder) as srv:
+        full = fidelity(data, ratios=[1], seed=1, max_users=8, brains=fidelity_brains(["brain=llm", *model(srv, cached)]))
+        first = srv.requests
+        again = fidelity(data, ratios=[1], seed=1, max_users=8,
+                         brains=fidelity_brains(["brain=llm", *model(srv, cached, cache="replay")]))
+        assert srv.requests == first > 0  # every answer of the second run from the cache
+    assert again == full
+
+
+def test_cli_takes_brain_settings_with_set(cli, data, tmp_path):
+    with ScriptedServer(fidelity_responder) as srv:
+        res = cli("fidelity", data, "--ratios", "1", "--max-users", "6", "--json", "--set", "brain=llm",
+                  *[a for s in model(srv, tmp_path) for a in ("--set", s)])
+        assert res.returncode == 0, res.stderr
+        report = json.loads(res.out_lines[-1])
+        assert report["brain"] == "llm" and report["fallbacks"] >= 1
+        table = cli("fidelity", data, "--ratios", "1", "--max-users", "6", "--set", "brain=llm",
+                    *[a for s in model(srv, tmp_path, cache="replay") for a in ("--set", s)])
+    assert "fell back to the rule policy" in table.stdout, table.stderr
+    bad = cli("fidelity", data, "--set", "brain=nope")
+    assert bad.returncode == 2 and "brain" in bad.stderr and len(bad.err_lines) == 1
