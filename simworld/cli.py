@@ -164,7 +164,7 @@ def analyze_cmd(run_dir: str, as_json: bool, scenario: str | None) -> None:
 @click.option("--holdout", type=float, default=0.2, show_default=True, help="Latest share of each user's ratings held out.")
 @click.option("--max-users", type=click.IntRange(1), default=None, help="Only the first N users.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
-              help="Who decides: brain=llm, model.base_url=..., model.budget..., model.cache_path=... (brain settings).")
+              help="Who decides: brain=llm, model.base_url=..., model.max_calls=N (budget), model.cache_path=... (brain settings).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object as the last line.")
 def fidelity_cmd(movielens_dir: str, ratios: str, seed: int, holdout: float, max_users: int | None,
                  overrides: Sequence[str], as_json: bool) -> None:
