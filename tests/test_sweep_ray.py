@@ -53,3 +53,29 @@ def test_an_unreachable_ray_address_is_one_line_and_writes_nothing(tmp_path, wri
     assert not (tmp_path / "out").exists()
     bad = cli_inproc("sweep", spec, "--out", "out", "--executor", "ray", "--address", "nowhere")
     assert bad.returncode == 2 and "expected host:port" in bad.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_sweep_joins_an_existing_ray_cluster_at_its_address(tmp_path, write, cli_inproc, monkeypatch):
+    """A Ray head started by another process (as a cluster would be); the sweep connects, runs, and leaves
+    the cluster up. (Token authentication off for this test cluster: a head started by ``ray.init`` keeps
+    its token to itself, while ``ray start`` shares it through ~/.ray.)"""
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    head = subprocess.Popen(
+        [sys.executable, "-c", ("import ray, sys; ctx = ray.init(num_cpus=2, include_dashboard=False); "
+                               "print(ctx.address_info['gcs_address'], flush=True); sys.stdin.read(); ray.shutdown()")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ))
+    try:
+        address = head.stdout.readline().strip()
+        spec = write("study.yaml", "scenario: auction\nset: {n_bidders: 3, n_items: 1}\ngrid:\n  format: [english, dutch]\n"
+                                   "seeds: 2\n")
+        res = cli_inproc("sweep", spec, "--out", "out", "--executor", "ray", "--address", address)
+        assert res.returncode == 0, res.stderr
+        assert "4 runs: 4 completed" in res.stderr
+        assert head.poll() is None  # the cluster is still up
+    finally:
+        head.communicate("", timeout=60)
