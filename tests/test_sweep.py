@@ -337,3 +337,16 @@ def test_simworld_report_draws_a_sweep_folder_and_the_bar_can_be_forced(local_sw
     spec = write("s.yaml", "scenario: auction\nset: {n_bidders: 2, n_items: 1}\ngrid:\n  format: [english]\n")
     forced = cli_inproc("sweep", spec, "--out", "bar", "--executor", "serial", "--progress")
     assert forced.returncode == 0 and "sweep (serial, 1 worker)" in forced.stderr
+
+
+def test_the_base_config_comes_from_a_config_file_or_inline_values(tmp_path, write):
+    write("base.yaml", "scenario: auction\nn_bidders: 2\nn_items: 1\nstrategy: truthful\n")
+    from_file = write("a.yaml", "config: base.yaml\nset: {n_items: 2}\ngrid:\n  format: [english]\n")
+    inline = write("b.yaml", "scenario: auction\nconfig: {n_bidders: 2, n_items: 1, strategy: truthful}\n"
+                             "set: {n_items: 2}\ngrid:\n  format: [english]\n")
+    run_sweep(from_file, tmp_path / "a", executor="serial")
+    run_sweep(inline, tmp_path / "b", executor="serial")
+    for name in ("a", "b"):
+        config = json.loads((tmp_path / name / "runs" / "arm00-s0" / "manifest.json").read_text())["config"]
+        assert (config["n_bidders"], config["n_items"], config["strategy"]) == (2, 2, "truthful")
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
