@@ -187,6 +187,30 @@ def test_budget_bounds_add_what_a_rival_paid_before(tmp_path):
     assert max(b["value"] for b in later) >= first["price"] + 1e-6
 
 
+CATEGORIES = ["Downsizing", "Vacation Homes", "Investment Buyers", "First-Time Homebuyers"]
+
+
+@pytest.mark.parametrize(("fmt", "at_least"), [("english", 0.5), ("first_price", 0.8)])
+def test_rule_profilers_end_up_knowing_most_rivals_priorities(tmp_path, fmt, at_least):
+    """Four all-profiler bidders with one priority each and budgets that never bind, two houses per
+    category: the last priority each holds about each rival, pooled over 6 seeds (72 beliefs), is right
+    far more often than chance (1/4). Measured: English 0.71 (a price reveals the runner-up's value, so
+    the winner's reading is the price plus half an increment), first-price 1.0 (revealed bids follow the
+    values); the bounds leave room for seed-to-seed spread."""
+    bidders = write_jsonl(tmp_path / "b.jsonl", [harbor_bidder(i, c, 5_000_000) for i, c in enumerate(CATEGORIES)])
+    houses = write_jsonl(tmp_path / "h.jsonl", [harbor_house(f"H {k} {c}", c, 100_000, 250_000, j)
+                                                for k in range(2) for j, c in enumerate(CATEGORIES)])
+    truth = {f"Bidder_{i}": c for i, c in enumerate(CATEGORIES)}
+    final = []
+    for seed in range(6):
+        res = sw.run(AuctionScenario, seed=seed, out=tmp_path / "runs", overrides={
+            "preset": "harbor", "personas": str(bidders), "items": str(houses), "format": fmt})
+        last = {(b["owner"], b["about"]): b["value"] for b in beliefs_of(res.path, "priority")}
+        assert res.metrics["belief_error_final"]["priority"]["n"] == len(last) == 12
+        final += [value == truth[about] for (_, about), value in last.items()]
+    assert sum(final) / len(final) >= at_least
+
+
 def test_per_bidder_profit_wins_and_overbidding_come_from_the_sales(tmp_path):
     res = run_tiny(tmp_path)
     sold = [e.data for e in sw.load_run(res.path).events(kind="auction.sold")]

@@ -6,7 +6,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from simworld.belief_accuracy import BeliefRecord, score_beliefs
+from simworld.belief_accuracy import BeliefRecord, latest, score_beliefs
 from simworld.runlog import RunLog
 from simworld.stats import mean, se
 
@@ -20,6 +20,7 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
     overbidding (``overbids``: lots bought above their true value, ``overbid_total``: by how much).
     ``belief_error``: every ``budget`` and ``priority`` belief in the log, rule or model, scored against
     the rival's ``roles.bidder`` in ``agent.joined``: ``{budget: {n, mae}, priority: {n, accuracy}}``;
+    ``belief_error_final`` scores only each bidder's last belief per rival and key (what it ended with);
     ``belief_error_by_source`` splits it by what formed the belief: ``profiler`` (the rule profiler, also
     when it is a model brain's fallback policy) or ``theory_of_mind`` (a model brain's typed beliefs)."""
     budgets: dict[str, float] = {}
@@ -143,6 +144,7 @@ def auction_metrics(log: RunLog) -> dict[str, Any]:
         "items": lots,
         "bidders": bidder_rows,
         "belief_error": score_beliefs(trait_beliefs, rival_trait),
+        "belief_error_final": score_beliefs(latest(trait_beliefs, by_item=False), rival_trait),
         "belief_error_by_source": {k: score_beliefs(v, rival_trait) for k, v in sorted(by_source.items())},
     }
     return out

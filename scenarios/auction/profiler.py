@@ -123,47 +123,84 @@ class _Digest:
 
 
 class RivalTraits:
-    """A profiler's beliefs about its rivals' budgets and top priorities, formed as each lot ends from the
-    bids it heard (``keys``: ``budget``, ``priority`` or both).
+    """A profiler's beliefs about its rivals' budgets and top priorities, formed as each lot ends from what
+    it heard (``keys``: ``budget``, ``priority`` or both).
 
     Budget: a bid of ``a`` was affordable, so a rival's budget is at least what it paid for earlier lots
     plus ``a`` (plus the price, for the lot it wins): logged (key ``budget``) when this lower bound rises.
-    Priority: the lots a rival bids hard on reveal what it wants; its mean bid / starting price ratio per
-    house category, and the category with the highest mean is believed its top priority (key
-    ``priority``, ties by name), logged when it changes. Per lot it reads the ``tracked`` highest bidders
-    (and the winner); it keeps ratios for at most ``remembered`` rivals (later ones are not profiled on
-    priority) and what each winner paid (one entry per lot sold at most): the work per lot is O(tracked).
-    Its beliefs are logged with ``rule: "profiler"`` (a model brain's theory of mind logs none), so the
-    metrics tell the two apart when a model brain keeps a profiler as its fallback policy."""
+    Priority: the lots a rival values most reveal what it wants. Each lot gives a reading of a rival's
+    value: the winner's is the price plus half an increment (it stayed in past everyone), a drop-out's
+    the price at which it passed less half an increment (a pass at the opening ask is not read, as a
+    rival out of budget passes there), else its highest bid. Readings are taken relative to the lot's
+    price (the starting price when unsold), which takes out what the house itself is worth; the mean per
+    house category is kept, and the category with the highest mean is believed its top priority (key
+    ``priority``, ties by name), logged when it changes. Per lot it reads the ``tracked`` highest bidders, the winner, and the
+    drop-outs of rivals it profiles; it profiles the priority of at most ``remembered`` rivals (the first
+    it hears of) and keeps what each winner paid (one entry per lot sold at most): the work per event is
+    O(tracked + remembered), whatever the size of the room. Its beliefs are logged with ``rule:
+    "profiler"`` (a model brain's theory of mind logs none), so the metrics tell the two apart when a
+    model brain keeps a profiler as its fallback policy."""
 
-    __slots__ = ("budget", "keys", "priority", "ratios", "remembered", "spent", "tracked")
+    __slots__ = ("budget", "keys", "priority", "ratios", "readings", "remembered", "spent", "tracked")
 
     def __init__(self, keys: tuple[str, ...], tracked: int, remembered: int) -> None:
         self.keys = keys
         self.tracked = tracked
         self.remembered = remembered
         self.spent: dict[str, float] = {}  # what each rival paid for the lots it won
-        self.ratios: dict[str, dict[str, list[float]]] = {}  # rival -> category -> [sum of bid/start, count]
+        self.ratios: dict[str, dict[str, list[float]]] = {}  # rival -> category -> [sum of reading/start, count]
+        self.readings: dict[str, float] = {}  # the current lot's value readings (drop-out prices)
         self.budget: dict[str, float] = {}  # the last budget bound logged per rival
         self.priority: dict[str, str] = {}  # the last priority logged per rival
 
+    def lot_opened(self) -> None:
+        self.readings = {}
+
+    def dropped(self, me: str, price: float, start: float, increment: float, dropped: frozenset[str],
+                named: list[str]) -> None:
+        """Rivals that passed at ``price`` value the lot just below it (read as ``price - increment / 2``):
+        read for profiled rivals, and for new ones while fewer than ``remembered`` are profiled. A pass at
+        the opening ask is not read: a rival whose budget is spent passes there whatever it wants."""
+        if "priority" not in self.keys or price <= start + 1e-9:
+            return
+        reading = price - increment / 2
+        readings = self.readings
+        for rival in self.ratios:
+            if rival in dropped:
+                readings[rival] = reading
+        room = self.remembered - len(self.ratios)
+        for rival in named:
+            if room <= 0:
+                break
+            if rival != me and rival not in self.ratios:
+                self.ratios[rival] = {}
+                readings[rival] = reading
+                room -= 1
+
     def lot_ended(self, me: str, winner: str | None, price: float | None, bids: dict[str, float], start: float,
-                  category: str | None, beliefs: Beliefs, cause: int) -> None:
-        """Update and log the beliefs the lot's bids (rival -> its highest bid) and outcome support."""
-        top = sorted(((r, a) for r, a in bids.items() if r != me), key=lambda b: -b[1])[: self.tracked]
-        if winner is not None and price is not None and winner != me and winner not in dict(top):
-            top.append((winner, price))
-        for rival, amount in top:
-            if "budget" in self.keys:
-                paid = max(amount, price) if rival == winner and price is not None else amount
-                bound = self.spent.get(rival, 0.0) + paid
+                  increment: float, category: str | None, beliefs: Beliefs, cause: int) -> None:
+        """Update and log the beliefs the lot's bids (rival -> its highest bid), drop-outs and outcome support."""
+        top = dict(sorted(((r, a) for r, a in bids.items() if r != me), key=lambda b: -b[1])[: self.tracked])
+        won = winner is not None and price is not None and winner != me
+        if won and winner is not None and price is not None:
+            top[winner] = max(top.get(winner, price), price)
+        if "budget" in self.keys:
+            for rival, amount in top.items():
+                bound = self.spent.get(rival, 0.0) + amount
                 if bound > self.budget.get(rival, 0.0) + 1e-9:
                     self.budget[rival] = bound
                     beliefs.update(rival, "budget", round(bound, 2), confidence=0.5, causes=(cause,), rule="profiler")
-            if "priority" in self.keys and category is not None and start > 0:
-                self._priority(rival, amount / start, category, beliefs, cause)
-        if winner is not None and price is not None and winner != me:
+        if "priority" in self.keys and category is not None:
+            readings = {**top, **self.readings}  # a drop-out price reads the value better than a bid below it
+            if won and winner is not None and price is not None:
+                readings[winner] = price + increment / 2  # it stayed in past everyone else
+            scale = price if price else start  # readings relative to the lot's price: what the house is worth
+            if scale > 0:
+                for rival, reading in readings.items():
+                    self._priority(rival, reading / scale, category, beliefs, cause)
+        if won and winner is not None and price is not None:
             self.spent[winner] = self.spent.get(winner, 0.0) + price
+        self.readings = {}
 
     def _priority(self, rival: str, ratio: float, category: str, beliefs: Beliefs, cause: int) -> None:
         by_category = self.ratios.get(rival)
@@ -249,6 +286,8 @@ class Profiler:
             self.believed = {}
             self.category = d["item"].get("category")
             self.revealed = {}
+            if self.traits is not None:
+                self.traits.lot_opened()
             for rival, ratio, seen in self.history.strongest(self.rivals_tracked):
                 self._believe(beliefs, rival, ratio * self.start, seen / (seen + 2.0), event.seq)
         elif kind == "auction.bid" and d["bidder"] != me and d["item"] == self.item:
@@ -291,7 +330,7 @@ class Profiler:
                 self.history.add(w, price * self.n / max(1, self.n - 1) / self.start)
         if self.traits is not None and kind in ("auction.sold", "auction.unsold") and d["item"] == self.item:
             self.traits.lot_ended(me, d.get("winner"), d.get("price"), self.floor or self.revealed, self.start,
-                                  self.category, beliefs, event.seq)
+                                  self.increment, self.category, beliefs, event.seq)
 
     def _dropped(self, me: str, event: WorldEvent, beliefs: Beliefs) -> None:
         """Passing at p means value < p; the rival's last bid this lot bounds it from below, else the
@@ -326,6 +365,8 @@ class Profiler:
         for rival in self.history.names():  # the other remembered rivals that dropped, weak lots included
             if rival in dropped and rival not in done:
                 self.history.add(rival, (floor.get(rival, guess) + price) / 2 / self.start)
+        if self.traits is not None:
+            self.traits.dropped(me, price, self.start, self.increment, dropped, named)
 
     def _believe(self, beliefs: Beliefs, rival: str, est: float, conf: float, cause: int) -> bool:
         """Track and log the estimate if the rival is tracked or ranks among the strongest; whether it did."""
