@@ -338,3 +338,33 @@ def test_the_example_runs_end_to_end(tmp_path):
     m = res.metrics
     assert m["lots"] == 12 and len(m["bidders"]) == 6
     assert m["belief_error"]["budget"]["n"] > 0 and m["belief_error"]["priority"]["n"] > 0
+
+
+def test_the_typed_belief_holds_only_what_is_profiled():
+    assert rival_belief((), ("budget",)).keys() == ["budget"]
+    assert rival_belief(("Downsizing",), ("priority",)).keys() == ["priority"]
+
+
+def test_a_plain_auction_can_profile_budgets_of_generated_bidders(tmp_path):
+    """``profile: [budget]`` without the preset: generated bidders, generated houses (no categories, so
+    no priority beliefs); every budget belief is a lower bound of the rival's budget."""
+    res = sw.run("auction", seed=2, out=tmp_path, overrides={"strategy": "profiler", "profile": ["budget"],
+                                                             "format": "first_price", "n_items": 4})
+    budgets = beliefs_of(res.path, "budget")
+    truth = {e.agent: e.data["persona"]["roles"]["bidder"]["budget"]
+             for e in sw.load_run(res.path).events(kind="agent.joined")}
+    assert budgets and not beliefs_of(res.path, "priority")
+    assert all(b["value"] <= truth[b["about"]] + 1e-6 for b in budgets)
+    assert res.metrics["belief_error"]["budget"]["n"] == len(budgets)
+
+
+def test_an_item_file_in_another_tools_shape_loads_through_a_map(tmp_path):
+    """Without the preset, a map alone reads another tool's house fields; extra fields are kept and shown."""
+    items = write_jsonl(tmp_path / "lots.jsonl", [
+        {"sku": "lot-1", "ask": 100_000, "worth": 150_000, "blurb": "A flat by the river.", "floor": 3}])
+    res = sw.run("auction", seed=1, out=tmp_path / "runs", overrides={
+        "items": {"file": str(items), "map": {"id": "sku", "starting_price": "ask", "true_value": "worth",
+                                              "description": "blurb"}}})
+    [opened] = [e.data for e in sw.load_run(res.path).events(kind="auction.opened")]
+    assert opened["item"] == {"id": "lot-1", "floor": 3, "description": "A flat by the river.", "location": "suburbs",
+                              "condition": 0.5, "school_rating": 5.5, "starting_price": 100_000}

@@ -154,15 +154,19 @@ class RivalBelief(TypedBelief):
 
 
 @lru_cache(maxsize=64)
-def rival_belief(categories: tuple[str, ...]) -> type[RivalBelief]:
-    """:class:`RivalBelief` with ``priority`` restricted to ``categories`` (the lots' categories), so a
-    model brain can only name a category that exists; unrestricted when there are none."""
-    if not categories:
+def rival_belief(categories: tuple[str, ...], keys: tuple[str, ...] = ("budget", "priority")) -> type[TypedBelief]:
+    """The typed belief a model brain forms about each rival: :class:`RivalBelief` with only ``keys``, and
+    ``priority`` restricted to ``categories`` (the lots' categories), so a model can only name a category
+    that exists (unrestricted when there are none)."""
+    if keys == ("budget", "priority") and not categories:
         return RivalBelief
-    choice: Any = Literal[categories]  # a Literal of runtime values: typed as Any for mypy
-    model: type[RivalBelief] = create_model(
-        "RivalBelief", __base__=RivalBelief, __doc__=RivalBelief.__doc__,
-        priority=(choice | None, Field(default=None, description="the house category they want most: "
-                                       + ", ".join(categories))),
-    )
+    fields: dict[str, Any] = {}
+    if "budget" in keys:
+        fields["budget"] = (float | None, RivalBelief.model_fields["budget"])
+    if "priority" in keys:
+        choice: Any = Literal[categories] if categories else str  # a Literal of runtime values: Any for mypy
+        what = "the house category they want most" + (": " + ", ".join(categories) if categories else "")
+        fields["priority"] = (choice | None, Field(default=None, description=what))
+    model: type[TypedBelief] = create_model(
+        "RivalBelief", __base__=TypedBelief, __doc__=RivalBelief.__doc__, **fields)
     return model

@@ -126,7 +126,7 @@ class AuctionScenario(Scenario):
 
         # Model brains' theory of mind answers the same typed beliefs (priority: one of the lots' categories).
         categories = tuple(sorted({h.category for h in self.houses if h.category is not None}))
-        belief_model = rival_belief(categories) if profiled else None
+        belief_model = rival_belief(categories, profiled) if profiled else None
         cast = Cast(world, cfg, belief_model=belief_model)
         self.bidders = cast.add_all(bidders, policy, brain=lambda p: self.roles[p.id].brain)
         self.room = [a.id for a in self.bidders]
