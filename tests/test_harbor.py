@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openai_server import ScriptedServer
 from simworld.scenarios.auction import AuctionScenario, House, load_houses
 from simworld.scenarios.auction.harbor import HarborHouse, load_harbor_bidders, rival_belief, slug
@@ -368,3 +370,24 @@ def test_an_item_file_in_another_tools_shape_loads_through_a_map(tmp_path):
     [opened] = [e.data for e in sw.load_run(res.path).events(kind="auction.opened")]
     assert opened["item"] == {"id": "lot-1", "floor": 3, "description": "A flat by the river.", "location": "suburbs",
                               "condition": 0.5, "school_rating": 5.5, "starting_price": 100_000}
+
+
+_ANY = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+                    max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bidder=st.dictionaries(st.sampled_from(sorted(HARBOR_BIDDER_FIELDS | {"persona", "roles", "id"})), _ANY,
+                              max_size=6),
+       house=st.dictionaries(st.sampled_from(["trait", "name", "price", "id", "true_value", "desc", "size_sqm"]), _ANY,
+                             max_size=6))
+def test_harbor_records_of_any_shape_load_or_give_bad_input(tmp_path, bidder, house):
+    """Whatever a record holds, the preset's readers load it or say what is wrong; they never crash."""
+    for records, load in (([bidder], load_harbor_bidders), ([house], lambda p: load_houses(p, model=HarborHouse))):
+        path = tmp_path / "f.json"
+        path.write_text(json.dumps(records))
+        try:
+            load(path)
+        except BadInput as err:
+            assert err.source == str(path) and "\n" not in err.line()

@@ -74,7 +74,7 @@ def _bidder_record(rec: dict[str, Any]) -> dict[str, Any]:
     if "budget" in out:
         bidder.setdefault("budget", out["budget"])
     pct = out.get("overestimate_percent")
-    if isinstance(pct, (int, float)) and not isinstance(pct, bool):
+    if isinstance(pct, (int, float)) and not isinstance(pct, bool) and abs(pct) < 1e300:
         bidder.setdefault("overestimate", pct / 100.0)
     elif pct is not None:
         bidder.setdefault("overestimate", pct)  # not a number: the role's validation names the problem
