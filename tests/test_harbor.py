@@ -391,3 +391,26 @@ def test_harbor_records_of_any_shape_load_or_give_bad_input(tmp_path, bidder, ho
             load(path)
         except BadInput as err:
             assert err.source == str(path) and "\n" not in err.line()
+
+
+@pytest.mark.parametrize("fmt", ["english", "first_price"])
+def test_budget_and_priority_beliefs_per_bidder_do_not_grow_with_the_room(tmp_path, fmt):
+    """All-profiler HARBOR rooms of 30 and 120 bidders (four priorities), 4 lots, pooled over 2 seeds: the
+    budget and priority beliefs each bidder logs stay flat as the room grows (a profiler reads at most 5
+    bidders and the winner per lot, and profiles the priority of at most 20 rivals). Measured 1.07x English,
+    1.00x first-price; tolerance 1.5x (per-rival beliefs in a room 4x the size would give about 4x)."""
+    houses = write_jsonl(tmp_path / "h.jsonl", [harbor_house(f"H {c}", c, 100_000, 250_000, j)
+                                                for j, c in enumerate(CATEGORIES)])
+
+    def per_bidder(n: int) -> float:
+        bidders = write_jsonl(tmp_path / f"b{n}.jsonl", [harbor_bidder(i, CATEGORIES[i % 4], 400_000 + 1000 * i)
+                                                         for i in range(n)])
+        total = 0
+        for seed in range(2):
+            res = sw.run(AuctionScenario, seed=seed, out=tmp_path / "runs", overrides={
+                "preset": "harbor", "personas": str(bidders), "items": str(houses), "format": fmt})
+            total += sum(s["n"] for s in res.metrics["belief_error"].values())
+        return total / n
+
+    small, large = per_bidder(30), per_bidder(120)
+    assert small > 0 and large / small <= 1.5
