@@ -30,19 +30,15 @@ from simworld.errors import BadInput
 def sweep(sweep_file: str, out: str, executor: str, workers: int | None, address: str | None, resume: bool,
           show: bool | None) -> None:
     """Run SWEEP_FILE's grid x persona variants x seeds and write results.csv and summary.csv."""
-    from simworld.cli import _err, _print_path
+    from simworld.cli import _print_path
     from simworld.errors import RunFailed
-    from simworld.sweep import SweepInterrupted, run_sweep
+    from simworld.sweep import run_sweep
 
     if workers is not None and workers < 1:
         raise BadInput("--workers", f"must be at least 1, got {workers}")
-    try:
-        result = run_sweep(sweep_file, out, executor=executor, workers=workers, resume=resume, address=address,
-                           progress=show)
-    except SweepInterrupted as err:
-        _err(str(err))
-        _print_path(out)
-        raise KeyboardInterrupt from None  # exit 130
+    # Ctrl-C: SweepInterrupted (a RunInterrupted) exits 130 with the folder as the last line of stdout
+    result = run_sweep(sweep_file, out, executor=executor, workers=workers, resume=resume, address=address,
+                       progress=show)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(result.status.items()))
     skipped = f" ({len(result.skipped)} finished before)" if result.skipped else ""
     click.echo(f"sweep: {result.runs} runs: {counts}{skipped}; tables: {out}/results.csv, {out}/summary.csv",

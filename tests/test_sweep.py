@@ -148,7 +148,7 @@ def test_ctrl_c_keeps_finished_runs_and_resume_completes_the_sweep(tmp_path, wri
         while time.monotonic() < deadline and not list(out.glob("runs/*/metrics.json")):
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        stdout, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -157,7 +157,8 @@ def test_ctrl_c_keeps_finished_runs_and_resume_completes_the_sweep(tmp_path, wri
     if proc.returncode == 0:  # the sweep outran the signal on this machine: nothing left to resume
         assert len(done) == 12
         return
-    assert proc.returncode == 130 and "--resume" in err
+    assert proc.returncode == 130 and "--resume" in err and "aborted" not in err
+    assert stdout.splitlines()[-1] == str(out)  # the folder stays the last line of stdout
     assert 1 <= len(done) < 12 and {r["status"] for r in table} <= {"completed", "interrupted", "pending"}
     result = run_sweep(spec, out, executor="local", workers=2, resume=True)
     assert sorted(result.skipped) == sorted(done) and set(result.ran).isdisjoint(done)

@@ -118,7 +118,7 @@ def run_sweep(
             _write_tables(plan, out, runs_dir, outcomes, result)
     if result.interrupted:
         raise SweepInterrupted(f"interrupted; {result.status.get('completed', 0)} of {result.runs} runs finished "
-                               f"in {out} (continue with --resume)")
+                               f"in {out} (continue with --resume)", out)
     return result
 
 

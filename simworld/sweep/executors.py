@@ -13,17 +13,24 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
 from typing import Any, Protocol
 
 from simworld.errors import BadInput
+from simworld.runner import RunInterrupted
 from simworld.sweep.spec import RunTask
 from simworld.sweep.worker import Outcome, ignore_interrupts, run_task
 
 EXECUTORS = ("local", "ray", "serial")
 
 
-class SweepInterrupted(Exception):
-    """Ctrl-C stopped the sweep; every finished run is kept and ``--resume`` runs the rest."""
+class SweepInterrupted(RunInterrupted):
+    """Ctrl-C stopped the sweep; every finished run is kept and ``--resume`` runs the rest (the CLI exits
+    130 with the sweep folder as the last line of stdout)."""
+
+    def __init__(self, message: str = "interrupted", path: Path | None = None) -> None:
+        Exception.__init__(self, message)
+        self.path = path if path is not None else Path(".")
 
 
 class Executor(Protocol):

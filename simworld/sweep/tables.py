@@ -70,6 +70,8 @@ def collect(plan: Plan, runs_dir: Path, outcomes: Mapping[str, Outcome]) -> list
         if isinstance(manifest, dict):
             status = str(manifest.get("status", "failed"))
             error = manifest.get("reason") or manifest.get("metrics_error") or ""
+            if status == "running":  # its process was stopped before the run could close its log
+                status, error = "interrupted", "stopped before the run ended"
             if status in ("completed", "stopped") and not isinstance(metrics, dict):
                 status, error = "failed", error or "metrics.json is missing"
         elif outcome is not None:
