@@ -4,12 +4,15 @@ on a local Ray, as ratios to the one-process baseline (the pool should approach 
 200 runs (``--quick``: 40) of a 200-bidder, 10-lot auction (about 0.1 s each here), as a sweep of 2 formats x ``runs/2``
 seeds. Each executor writes its own sweep folder; the tables must be identical across executors (checked
 and reported). Wall-clock times include starting the workers (the pool's spawned processes, Ray itself),
-which is what a user waits for. Prints one JSON object of figures as its last line.
+which is what a user waits for; ``*_run_slowdown`` compares one run's own time inside a worker with the
+same in one process, which shows whether the workers had free cores. Prints one JSON object of figures as
+its last line.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
@@ -27,6 +30,13 @@ grid:
   format: [english, second_price]
 seeds: {seeds}
 """
+
+
+def mean_run_s(folder: Path) -> float:
+    """The mean wall-clock seconds of one run inside its worker (from timings.csv)."""
+    with (folder / "timings.csv").open(encoding="utf-8", newline="") as fh:
+        walls = [float(r["wall_s"]) for r in csv.DictReader(fh)]
+    return sum(walls) / len(walls)
 
 
 def timed(spec: Path, out: Path, executor: str, workers: int | None) -> tuple[float, Any]:
@@ -56,6 +66,7 @@ def main(argv: list[str]) -> int:
         assert result.status == {"completed": runs}, result.status
         figures["serial_s"] = round(serial_s, 3)
         figures["serial_ms_per_run"] = round(1000 * serial_s / runs, 2)
+        serial_run = mean_run_s(base / "serial")
         tables = (base / "serial" / "results.csv").read_bytes()
         executors = [("local", "pool")] + ([] if args.no_ray else [("ray", "ray")])
         for executor, name in executors:
@@ -71,6 +82,9 @@ def main(argv: list[str]) -> int:
             figures[f"{name}_speedup"] = round(serial_s / secs, 3)  # > 1: faster than one process
             figures[f"{name}_efficiency"] = round(serial_s / secs / workers, 3)  # 1.0: perfect scaling
             figures[f"{name}_tables_identical"] = (base / name / "results.csv").read_bytes() == tables
+            # a run's own time in a worker against in one process: ~1 when each worker has a free core,
+            # ~workers/free cores when they share busy ones (then no executor can speed the sweep up)
+            figures[f"{name}_run_slowdown"] = round(mean_run_s(base / name) / serial_run, 3)
     print(json.dumps(figures))
     return 0
 
