@@ -67,6 +67,12 @@ class BrainSettings(ScenarioConfig):
                     "set: {occupation: ..., favourite_colour: ...}; rule brains see only fields their policy reads",
     )
 
+    persona_omit: list[str] = Field(
+        default_factory=list,
+        description="extra persona fields never shown to a model (e.g. a source file's run settings); "
+                    "a template shows exactly the fields it names",
+    )
+
     @field_validator("models")
     @classmethod
     def _model_names(cls, v: dict[str, ModelSpec]) -> dict[str, ModelSpec]:

@@ -48,7 +48,7 @@ class Cast:
         agent (a :class:`~simworld.agents.beliefs.TypedBelief` subclass); None: free keys."""
         self.world = world
         self.brains = BrainFactory(world, settings, belief_model)
-        self.renderer = make_renderer(settings.persona_prompt)
+        self.renderer = make_renderer(settings.persona_prompt, omit=settings.persona_omit)
         self.memory = MemorySystem(memory if memory is not None else settings.memory).bind(world)
         self.variant = settings.persona  # a sweep's persona variant (the default changes nothing)
 

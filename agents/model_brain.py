@@ -189,9 +189,9 @@ async def theory_of_mind(state: DecisionState) -> dict[str, Any]:
             continue
         if isinstance(b, TypedBelief):
             for key, value in b.values().items():
-                agent.beliefs.update(b.about, key, value, confidence=b.confidence)
+                agent.beliefs.update(b.about, key, value, confidence=b.confidence, rule="theory_of_mind")
         else:
-            agent.beliefs.update(b.about, b.key, b.value, confidence=b.confidence)
+            agent.beliefs.update(b.about, b.key, b.value, confidence=b.confidence, rule="theory_of_mind")
     if strangers:
         node_failed(brain, agent, "theory_of_mind", f"beliefs about agents not remembered here ignored: {strangers}",
                     request)

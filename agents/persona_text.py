@@ -15,7 +15,7 @@ has to vary persona fields.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Protocol
@@ -83,9 +83,9 @@ def _demographics(persona: Persona) -> str:
     return ", ".join(bits)
 
 
-def _extra_lines(persona: Persona) -> list[str]:
+def _extra_lines(persona: Persona, omit: frozenset[str] = frozenset()) -> list[str]:
     extra = persona.model_extra or {}
-    return [f"{key.replace('_', ' ')}: {value}" for key, value in sorted(extra.items())]
+    return [f"{key.replace('_', ' ')}: {value}" for key, value in sorted(extra.items()) if key not in omit]
 
 
 class PersonaRenderer(Protocol):
@@ -101,6 +101,9 @@ class DescriptiveRenderer:
     extra fields."""
 
     name = "descriptive"
+
+    def __init__(self, omit: Iterable[str] = ()) -> None:
+        self.omit = frozenset(omit)  # extra fields never shown (a source file's run settings, say)
 
     def render(self, persona: Persona) -> str:
         lines = [f"You are {persona.name}."]
@@ -118,7 +121,7 @@ class DescriptiveRenderer:
             lines.append("Your goals: " + "; ".join(persona.goals) + ".")
         if persona.description:
             lines.append(persona.description)
-        extra = _extra_lines(persona)
+        extra = _extra_lines(persona, self.omit)
         if extra:
             lines.append("About you: " + "; ".join(extra) + ".")
         return "\n".join(lines)
@@ -129,6 +132,9 @@ class NumericRenderer:
 
     name = "numeric"
 
+    def __init__(self, omit: Iterable[str] = ()) -> None:
+        self.omit = frozenset(omit)
+
     def render(self, persona: Persona) -> str:
         lines = [persona.card()]
         if persona.values:
@@ -137,7 +143,7 @@ class NumericRenderer:
             lines.append("Goals: " + "; ".join(persona.goals))
         if persona.speaking_style:
             lines.append("Speaking style: " + persona.speaking_style)
-        lines.extend(_extra_lines(persona))
+        lines.extend(_extra_lines(persona, self.omit))
         return "\n".join(lines)
 
 
@@ -194,12 +200,14 @@ class TemplateRenderer:
             raise BadInput(self.source, f"cannot render persona {persona.id!r}: {err}") from None
 
 
-def make_renderer(spec: str, base_dir: Path | None = None, source: str = "persona_prompt") -> PersonaRenderer:
-    """``descriptive`` | ``numeric`` | ``none`` | a template file (relative to ``base_dir``)."""
+def make_renderer(spec: str, base_dir: Path | None = None, source: str = "persona_prompt",
+                  omit: Iterable[str] = ()) -> PersonaRenderer:
+    """``descriptive`` | ``numeric`` | ``none`` | a template file (relative to ``base_dir``). ``omit``: extra
+    persona fields the built-in renderings leave out (a template shows exactly the fields it names)."""
     if spec == "descriptive":
-        return DescriptiveRenderer()
+        return DescriptiveRenderer(omit)
     if spec == "numeric":
-        return NumericRenderer()
+        return NumericRenderer(omit)
     if spec == "none":
         return NameOnlyRenderer()
     path = Path(spec).expanduser()

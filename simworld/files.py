@@ -243,11 +243,13 @@ def load_models(
     path: Path, list_key: str, model: type[M], noun: str,
     check: Callable[[M, str], None] | None = None,
     field_map: FieldMap | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> list[M]:
     """Records validated as ``model``, ids unique. Every problem (up to :data:`MAX_REPORTED`) names the
     file, the record (with its id) and the field; they come back together in one :class:`BadInput`.
     ``check(instance, where)`` may validate more (raising BadInput) for each record; ``field_map`` reads
-    another tool's field names (:func:`remap`)."""
+    another tool's field names (:func:`remap`); ``prepare(record)`` then turns a record of another shape
+    into this one (a preset's conventions), before the record is named and validated."""
     path = Path(path)
     out: list[M] = []
     seen: set[str] = set()
@@ -266,6 +268,8 @@ def load_models(
             continue
         if field_map:
             rec = remap(rec, field_map)
+        if prepare is not None:
+            rec = prepare(rec)
         who = f"{label} (id {rec['id']!r})" if isinstance(rec.get("id"), str) else label
         try:
             item = model.model_validate(rec)

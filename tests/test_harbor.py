@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai_server import ScriptedServer
 from simworld.scenarios.auction import AuctionScenario, House, load_houses
-from simworld.scenarios.auction.harbor import HarborHouse, load_harbor_bidders, rival_belief, slug
+from simworld.scenarios.auction.harbor import (
+    HarborHouse,
+    harbor_house_record,
+    load_harbor_bidders,
+    rival_belief,
+    slug,
+)
 from viewer_runs import served
 
 import simworld as sw
@@ -120,17 +126,18 @@ def test_every_problem_of_a_bad_file_is_reported_with_file_record_and_field(tmp_
         load_harbor_bidders(path)
     lines = err.value.lines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{path}: line 2.roles.bidder.budget: ")
-    assert lines[1].startswith(f"{path}: line 3.roles.bidder.overestimate: ")
+    # records are named by the id the preset derives from HARBOR's name
+    assert lines[0].startswith(f"{path}: line 2 (id 'Bidder_1').roles.bidder.budget: ")
+    assert lines[1].startswith(f"{path}: line 3 (id 'Bidder_2').roles.bidder.overestimate: ")
     bad_houses = [harbor_house("Home 1", "Downsizing", 100, 150, 1), {"trait": "Downsizing", "name": "Home 2", "id": 1},
                   harbor_house("Home 3", "Downsizing", 100, -1, 1)]
     path = write_jsonl(tmp_path / "houses.jsonl", bad_houses)
     with pytest.raises(BadInput) as err:
-        load_houses(path, model=HarborHouse)
+        load_houses(path, model=HarborHouse, prepare=harbor_house_record)
     lines = err.value.lines()
     assert len(lines) == 2
-    assert lines[0].startswith(f"{path}: line 2.starting_price: ")
-    assert lines[1].startswith(f"{path}: line 3.true_value: ")
+    assert lines[0].startswith(f"{path}: line 2 (id 'Home_2').starting_price: ")
+    assert lines[1].startswith(f"{path}: line 3 (id 'Home_3').true_value: ")
 
 
 def test_the_command_line_names_the_bad_record_and_exits_2(tmp_path):
@@ -140,7 +147,7 @@ def test_the_command_line_names_the_bad_record_and_exits_2(tmp_path):
     cfg.write_text(f"scenario: auction\npreset: harbor\npersonas: {bidders}\nitems: {houses}\n")
     res = subprocess.run([sys.executable, "-m", "simworld", "run", str(cfg), "--out", str(tmp_path / "runs"), "-q"],
                          check=False, capture_output=True, text=True)
-    assert res.returncode == 2 and f"{houses}: line 1.starting_price" in res.stderr
+    assert res.returncode == 2 and f"{houses}: line 1 (id 'Home_1').starting_price" in res.stderr
 
 
 # -- rule profilers --------------------------------------------------------------------------------------
@@ -269,8 +276,8 @@ def test_model_bidders_form_typed_budget_and_priority_beliefs_scored_per_attribu
     log = sw.load_run(res.path)
     assert all(e.data["brain"] == "llm" for e in log.events(kind="agent.joined"))
     # the model's own beliefs (its fallback policy, a profiler, logs its own with rule "profiler")
-    budgets = [b for b in beliefs_of(res.path, "budget") if b.get("rule") is None]
-    priorities = [b for b in beliefs_of(res.path, "priority") if b.get("rule") is None]
+    budgets = [b for b in beliefs_of(res.path, "budget") if b.get("rule") == "theory_of_mind"]
+    priorities = [b for b in beliefs_of(res.path, "priority") if b.get("rule") == "theory_of_mind"]
     assert budgets and {b["value"] for b in budgets} == {250_000}
     assert {b["value"] for b in priorities} == {"Vacation Homes"}
     # by hand: |250,000 - budget| over the beliefs held; priority right only about Bidder_1
@@ -414,3 +421,21 @@ def test_budget_and_priority_beliefs_per_bidder_do_not_grow_with_the_room(tmp_pa
 
     small, large = per_bidder(30), per_bidder(120)
     assert small > 0 and large / small <= 1.5
+
+
+def test_harbor_run_settings_are_kept_but_never_shown_to_a_model(tmp_path):
+    """A HARBOR bidder record holds the study's settings (model name, temperature, ...) beside the persona:
+    with the preset they stay in the log's persona but not in what a model is told; persona_omit controls it."""
+    with ScriptedServer() as srv:
+        model = {"base_url": srv.base_url, "model": "m", "api_key_env": None, "cache": "off"}
+        res = run_tiny(tmp_path, out="a", brain="llm", model=model, n_items=1)
+        told = {e.agent: e.data for e in sw.load_run(res.path).events(kind="agent.joined")}
+        mine = run_tiny(tmp_path, out="b", brain="llm", model=model, n_items=1, persona_omit=["desire"])
+        told_mine = {e.agent: e.data for e in sw.load_run(mine.path).events(kind="agent.joined")}
+    for data in told.values():
+        assert data["persona"]["model_name"] == "m" and data["persona"]["temperature"] == 0  # kept
+        text = data["persona_text"]
+        assert "model name" not in text and "temperature" not in text and "is profiler" not in text
+        assert "desire: maximize_profit" in text and "you care most about" in text
+    for data in told_mine.values():  # the user's own list replaces the preset's
+        assert "desire" not in data["persona_text"] and "model name: m" in data["persona_text"]

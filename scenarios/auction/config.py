@@ -37,6 +37,11 @@ class BidderPopulation(PopulationSpec):
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
 
 
+#: Fields of a HARBOR bidder record that configure the study, not the person (see ``persona_omit``).
+HARBOR_RUN_SETTINGS = ("model_name", "temperature", "use_external_reason", "correct_belief", "enable_learning",
+                       "is_profiler", "plan_strategy", "overestimate_percent")
+
+
 class AuctionConfig(BrainSettings):
     """The auction's settings: the format and its rules, the bidders and lots, and their timing."""
 
@@ -82,6 +87,14 @@ class AuctionConfig(BrainSettings):
         if self.profile is not None:
             return tuple(self.profile)
         return ("budget", "priority") if self.preset == "harbor" else ()
+
+    @model_validator(mode="after")
+    def _harbor_settings_unseen(self) -> AuctionConfig:
+        # HARBOR's bidder records carry the study's run settings next to the persona; with the preset they
+        # are kept (as extra fields) but never shown to a model, unless persona_omit says otherwise
+        if self.preset == "harbor" and not self.persona_omit:
+            self.persona_omit = list(HARBOR_RUN_SETTINGS)
+        return self
 
     @model_validator(mode="after")
     def _one_reserve(self) -> AuctionConfig:

@@ -139,7 +139,7 @@ def load_harbor_bidders(path: str | Path | DataFile, at_least: int | None = None
         if problems:
             raise BadInput.collected(problems)
 
-    loaded = load_models(file, "personas", HarborBidder, "persona", check_roles, field_map)
+    loaded = load_models(file, "personas", HarborBidder, "persona", check_roles, field_map, prepare=_bidder_record)
     if at_least is not None and at_least > len(loaded):
         raise BadInput(str(file), f"holds {len(loaded)} personas but {n_field} is {at_least}")
     return [Persona.model_validate(p.model_dump()) for p in loaded]
@@ -170,3 +170,8 @@ def rival_belief(categories: tuple[str, ...], keys: tuple[str, ...] = ("budget",
     model: type[TypedBelief] = create_model(
         "RivalBelief", __base__=TypedBelief, __doc__=RivalBelief.__doc__, **fields)
     return model
+
+
+def harbor_house_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """A HARBOR house record in simworld's shape (the table above): for ``load_houses(prepare=...)``."""
+    return _house_record(rec)

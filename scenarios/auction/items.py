@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,8 @@ def iid_lots(n: int) -> list[House]:
 
 
 def load_houses(path: str | Path | DataFile, field_map: FieldMap | None = None,
-                model: type[House] = House) -> list[House]:
+                model: type[House] = House,
+                prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> list[House]:
     """Houses from a YAML/JSON/JSONL file (a path, or a :class:`~simworld.files.DataFile` with a field map;
     ``field_map`` adds to its map). Every problem of the file (up to a limit) comes back in one BadInput,
     each naming the file, the record and the field. ``model`` may be a House subclass that reads another
@@ -91,5 +93,5 @@ def load_houses(path: str | Path | DataFile, field_map: FieldMap | None = None,
     if isinstance(path, DataFile):
         field_map = {**path.map, **(field_map or {})}
         path = path.path
-    houses: list[Any] = load_models(Path(path), "items", model, "item", field_map=field_map)
+    houses: list[Any] = load_models(Path(path), "items", model, "item", field_map=field_map, prepare=prepare)
     return houses

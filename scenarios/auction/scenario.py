@@ -15,7 +15,7 @@ from simworld.agents.brains import Policy
 from simworld.agents.persona import Persona
 from simworld.scenarios.auction.config import AuctionConfig
 from simworld.scenarios.auction.events import EVENTS, value_fact
-from simworld.scenarios.auction.harbor import HarborHouse, load_harbor_bidders, rival_belief
+from simworld.scenarios.auction.harbor import HarborHouse, harbor_house_record, load_harbor_bidders, rival_belief
 from simworld.scenarios.auction.items import House, generate_houses, iid_lots, load_houses
 from simworld.scenarios.auction.metrics import auction_metrics
 from simworld.scenarios.auction.policies import ACTION_TYPES, DUTCH, ENGLISH, SEALED, Profiler, policies
@@ -85,7 +85,8 @@ class AuctionScenario(Scenario):
                 personas = read_personas(source, {"bidder": BidderRole}, at_least=cfg.n_bidders, n_field="n_bidders")
         if cfg.items is not None:
             items = self.resolve_path(cfg.items)
-            houses = load_houses(items, model=HarborHouse if harbor else House)
+            houses = load_houses(items, model=HarborHouse if harbor else House,
+                                 prepare=harbor_house_record if harbor else None)
             if cfg.n_items is not None and cfg.n_items > len(houses):
                 raise BadInput(str(items), f"holds {len(houses)} items but n_items is {cfg.n_items}")
         return AuctionInputs(personas, houses)
