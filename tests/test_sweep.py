@@ -351,3 +351,15 @@ def test_the_base_config_comes_from_a_config_file_or_inline_values(tmp_path, wri
         config = json.loads((tmp_path / name / "runs" / "arm00-s0" / "manifest.json").read_text())["config"]
         assert (config["n_bidders"], config["n_items"], config["strategy"]) == (2, 2, "truthful")
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+@pytest.mark.parametrize(("flags", "problem"), [
+    (["--workers", "0"], "--workers: must be at least 1, got 0"),
+    (["--executor", "dask"], "--executor: unknown executor 'dask' (known: local, ray, serial)"),
+    (["--address", "127.0.0.1:6379"], "--address: only the ray executor joins a cluster (add --executor ray)"),
+])
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(tmp_path, write, cli_inproc, flags, problem):
+    spec = write("s.yaml", "scenario: auction\ngrid:\n  format: [english]\n")
+    res = cli_inproc("sweep", spec, "--out", "out", *flags)
+    assert res.returncode == 2 and res.stderr.strip() == f"simworld: error: {problem}"
+    assert not (tmp_path / "out").exists()
