@@ -363,3 +363,32 @@ def test_bad_flags_are_one_line_exit_2_and_write_nothing(tmp_path, write, cli_in
     res = cli_inproc("sweep", spec, "--out", "out", *flags)
     assert res.returncode == 2 and res.stderr.strip() == f"simworld: error: {problem}"
     assert not (tmp_path / "out").exists()
+
+
+def test_resume_after_kill_9_reruns_only_the_unfinished_runs(tmp_path, write):
+    """The sweep process killed outright (no tables written); its pool workers exit with it, and --resume
+    keeps every run that finished and runs the rest, to the tables an uninterrupted sweep gives."""
+    spec = write("slow.yaml", "scenario: auction\nset: {n_bidders: 40, n_items: 6}\ngrid:\n  format: [english, dutch]\n"
+                              "seeds: 6\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(simworld_cmd("sweep", spec, "--out", out, "--workers", "2"), cwd=tmp_path,
+                            env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("runs/*/metrics.json")):
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(30)
+    time.sleep(2.0)  # the orphaned workers notice within 0.5 s and exit
+    from simworld.sweep.worker import finished
+
+    done = sorted(p.name for p in (out / "runs").iterdir() if finished(p))
+    if len(done) == 12:  # the sweep outran the kill on this machine
+        return
+    assert done and not (out / "results.csv").exists()
+    result = run_sweep(spec, out, executor="local", workers=2, resume=True)
+    assert sorted(result.skipped) == done and sorted(result.ran) == sorted({
+        f"arm0{a}-s{s}" for a in range(2) for s in range(6)} - set(done))
+    clean = run_sweep(spec, tmp_path / "clean", executor="serial")
+    assert clean.status == result.status == {"completed": 12}
+    assert (out / "results.csv").read_bytes() == (tmp_path / "clean" / "results.csv").read_bytes()
+    assert tree(out) == tree(tmp_path / "clean")

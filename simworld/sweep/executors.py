@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from simworld.errors import BadInput
 from simworld.runner import RunInterrupted
 from simworld.sweep.spec import RunTask
-from simworld.sweep.worker import Outcome, ignore_interrupts, run_task
+from simworld.sweep.worker import Outcome, run_task, start_pool_worker
 
 EXECUTORS = ("local", "ray", "serial")
 
@@ -74,7 +74,7 @@ class LocalExecutor:
             return
         ctx = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx,
-                                   initializer=ignore_interrupts)
+                                   initializer=start_pool_worker, initargs=(os.getpid(),))
         pending: set[Future[Outcome]] = set()
         try:
             futures = {pool.submit(run_task, t): t for t in tasks}

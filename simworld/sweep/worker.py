@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,21 @@ class Outcome:
     worker: str
 
 
-def ignore_interrupts() -> None:
-    """A pool worker between runs ignores Ctrl-C (the sweep decides what stops); during a run the runner
-    takes it and ends the run as ``interrupted`` with a valid log."""
+def start_pool_worker(parent: int) -> None:
+    """A pool worker: between runs it ignores Ctrl-C (the sweep decides what stops; during a run the runner
+    takes it and ends the run as ``interrupted`` with a valid log), and it exits when the sweep process
+    ``parent`` is gone (killed: the pool's queues would otherwise keep it waiting for ever)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="sweep-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(EXIT_ORPHANED)  # a run under way stays "running" in its manifest: --resume runs it again
+
+
+EXIT_ORPHANED = 3
 
 
 def run_task(task: RunTask) -> Outcome:
