@@ -121,7 +121,7 @@ class Plan:
         return tasks
 
 
-def _budget_shares(budget: Budget | None, n_runs: int, source: str) -> Any:
+def _budget_shares(budget: Budget | None, n_runs: int, source: str) -> Iterator[dict[str, int]]:
     """Per-run shares of the sweep budget (largest first; they add up to the budget)."""
     limits = {k: v for k, v in (budget.model_dump() if budget else {}).items() if v is not None}
     for key, total in limits.items():

@@ -59,8 +59,9 @@ def collect(plan: Plan, runs_dir: Path, outcomes: Mapping[str, Outcome]) -> list
     A run that has not run (an interrupted sweep) is ``pending``; one whose worker failed before writing a
     folder is ``failed`` with the worker's error."""
     rows = []
+    arms = {a.label: a for a in plan.arms}
     for task in plan.tasks(runs_dir):
-        arm = next(a for a in plan.arms if a.label == task.arm)
+        arm = arms[task.arm]
         row: dict[str, Any] = {"run_id": task.run_id, "arm": task.arm}
         row.update({k: column_text(arm.values[k]) for k in plan.keys})
         run_dir = runs_dir / task.run_id
