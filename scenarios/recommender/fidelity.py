@@ -280,7 +280,7 @@ def _baselines(out: Judgements, cat: Catalogue, train: Ratings, rating: RatingMo
                                      for m in out.candidates}
     users = np.concatenate([np.full(len(p), u) for u, p in enumerate(out.positives)]) if out.positives else np.zeros(0, int)
     items = np.concatenate(out.positives) if out.positives else np.zeros(0, int)
-    mu, bu, bi = RatingModel.biases(train, n_items)
+    mu, bu, bi = RatingModel.biases(train, n_items, lam=5.0)  # the standard baseline, not selected
     out.baseline_ratings["global_mean"] = np.full(len(items), mu)
     out.baseline_ratings["bias"] = np.clip(mu + bu[users.astype(int)] + bi[items.astype(int)], 1.0, 5.0)
     out.expected_ratings = np.clip(rating.expected(users.astype(int), items.astype(int)), 1.0, 5.0)

@@ -19,6 +19,7 @@ Dense (users x items) work is done in chunks of users; item x item matrices boun
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,24 @@ def _check_size(n_items: int) -> None:
         raise BadInput("items", f"{n_items} items: fitted viewers handle at most {MAX_ITEMS} (item x item models)")
 
 
+@dataclass(frozen=True)
+class ViewerSettings:
+    """The fixed settings of the fitted viewers' models. The defaults were chosen by validation inside the
+    training ratings only (:mod:`simworld.scenarios.recommender.selection`), the same for every data set."""
+
+    ease_lambda: float = 1000.0  # EASE's L2 strength
+    rp3_beta: float = 0.7  # RP3beta's popularity penalty
+    rank: int = 16  # PureSVD factors of the watch model
+    recency: tuple[float, float, float] = (10.0, 30.0, 100.0)  # windows (ratings): kNN; RP3beta, SVD; EASE
+    l2: float = 1.0  # the logistic combination's L2 strength
+    rating_rank: int = 4  # taste factors of the rating model
+    rating_lambda: float = 10.0  # ALS L2 strength
+    bias_lambda: float = 5.0  # shrinkage of user and item biases (ratings' worth)
+
+
+DEFAULTS = ViewerSettings()
+
+
 @dataclass
 class ItemModels:
     """Item x item matrices and item columns fitted on one set of ratings."""
@@ -67,11 +86,12 @@ class ItemModels:
     knn: np.ndarray
     svd: np.ndarray  # item factors (n_items, rank)
     history: list[np.ndarray]  # per user, item indices in time order
+    recency: tuple[float, float, float] = DEFAULTS.recency
 
     @classmethod
-    def fit(cls, train: Ratings, n_items: int, ease_lambda: float = 1000.0, rp3_beta: float = 0.7,
-            rank: int = 16) -> ItemModels:
+    def fit(cls, train: Ratings, n_items: int, settings: ViewerSettings = DEFAULTS) -> ItemModels:
         _check_size(n_items)
+        ease_lambda, rp3_beta, rank = settings.ease_lambda, settings.rp3_beta, settings.rank
         from scipy.sparse import csr_matrix
 
         n_users = len(train.user_ids)
@@ -97,7 +117,7 @@ class ItemModels:
         bounds = np.searchsorted(train.users[order], np.arange(n_users + 1))
         history = [train.items[order[bounds[u]: bounds[u + 1]]] for u in range(n_users)]
         return cls(n_users, n_items, np.log1p(counts), ease.astype(np.float32), rp3.astype(np.float32),
-                   knn.astype(np.float32), svd.astype(np.float32), history)
+                   knn.astype(np.float32), svd.astype(np.float32), history, settings.recency)
 
     def activity(self) -> np.ndarray:
         return np.asarray([len(np.unique(h)) for h in self.history], dtype=np.float64)
@@ -120,9 +140,9 @@ class ItemModels:
     def features(self, users: np.ndarray) -> np.ndarray:
         """(len(users), n_items, len(FEATURES)) item scores, each standardised per user."""
         full = self.profile(users, None)
-        r10, r30, r100 = (self.profile(users, t) for t in (10.0, 30.0, 100.0))
-        raw = [np.broadcast_to(self.popularity.astype(np.float32), full.shape), r100 @ self.ease, r30 @ self.rp3,
-               r10 @ self.knn, (r30 @ self.svd) @ self.svd.T, full @ self.ease]
+        short, middle, long = (self.profile(users, t) for t in self.recency)
+        raw = [np.broadcast_to(self.popularity.astype(np.float32), full.shape), long @ self.ease, middle @ self.rp3,
+               short @ self.knn, (middle @ self.svd) @ self.svd.T, full @ self.ease]
         f = np.stack(raw, axis=-1)
         f -= f.mean(axis=1, keepdims=True)
         f /= f.std(axis=1, keepdims=True) + 1e-9
@@ -166,12 +186,16 @@ class WatchModel:
     act_sd: float
 
     @classmethod
-    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int, negatives: int = 1) -> WatchModel:
+    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int, negatives: int = 1,
+            settings: ViewerSettings = DEFAULTS, item_models: Callable[[Ratings], ItemModels] | None = None
+            ) -> WatchModel:
         """Fit on ``train`` alone: split it again by time, learn the weights on the inner held-out items
-        against ``negatives`` unrated items each, then refit the item models on all of ``train``."""
+        against ``negatives`` unrated items each, then refit the item models on all of ``train``.
+        ``item_models`` (ratings -> fitted item models) lets a caller reuse fits across settings."""
+        fit_items = item_models or (lambda part: ItemModels.fit(part, n_items, settings))
         inner = time_split(train, holdout)
         fit_part, val = train.subset(~inner), train.subset(inner)
-        models = ItemModels.fit(fit_part, n_items)
+        models = fit_items(fit_part)
         act = np.log(np.maximum(models.activity(), 1.0))
         act_mean, act_sd = float(act.mean()), float(act.std() or 1.0)
         z = (act - act_mean) / act_sd
@@ -191,11 +215,10 @@ class WatchModel:
                 ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
         if not xs:
             raise BadInput("ratings", "too few ratings per user to fit viewers (each needs at least two)")
-        w = logistic(np.concatenate(xs), np.concatenate(ys))[:-1]
+        w = logistic(np.concatenate(xs), np.concatenate(ys), settings.l2)[:-1]
         fit_n = np.bincount(fit_part.users, minlength=len(train.user_ids)).sum()
         rate = float(len(val) / max(fit_n, 1))
-        full = ItemModels.fit(train, n_items)
-        return cls(full, w, rate, act_mean, act_sd)
+        return cls(fit_items(train), w, rate, act_mean, act_sd)
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         """(len(users), n_items) watch scores."""
@@ -261,9 +284,10 @@ class RatingModel:
         return mu, bu, bi
 
     @classmethod
-    def fit_raw(cls, train: Ratings, n_items: int, rank: int = 4, lam: float = 10.0, iters: int = 8,
+    def fit_raw(cls, train: Ratings, n_items: int, settings: ViewerSettings = DEFAULTS, iters: int = 8,
                 seed: int = 0, holdout: float = 0.2) -> RatingModel:
-        mu, bu, bi = cls.biases(train, n_items)
+        rank, lam = settings.rating_rank, settings.rating_lambda
+        mu, bu, bi = cls.biases(train, n_items, settings.bias_lambda)
         res = train.ratings - mu - bu[train.users] - bi[train.items]
         rng = np.random.default_rng(np.random.SeedSequence([seed, 0xA15]))
         n_users = len(train.user_ids)
@@ -280,7 +304,8 @@ class RatingModel:
         return m
 
     @classmethod
-    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int = 0) -> RatingModel:
+    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int = 0, settings: ViewerSettings = DEFAULTS
+            ) -> RatingModel:
         """Fit on ``train`` alone. On an inner time split of ``train``: the drift (``shift``, ``beta``) by
         least squares, and the blend of rounding and the training histogram's quantiles in the cut points
         (lowest RMSE + Jensen-Shannon distance of the stars)."""
@@ -288,7 +313,7 @@ class RatingModel:
 
         inner = time_split(train, holdout)
         fit_part, val = train.subset(~inner), train.subset(inner)
-        m = cls.fit_raw(fit_part, n_items, seed=seed, holdout=holdout)
+        m = cls.fit_raw(fit_part, n_items, settings, seed=seed, holdout=holdout)
         plain = m.expected(val.users, val.items)
         resid = val.ratings - plain
         shift = float(resid.mean()) if len(resid) else 0.0
@@ -306,7 +331,7 @@ class RatingModel:
             loss += js_distance(real_hist, np.bincount(stars.astype(int), minlength=6)[1:])
             if loss < best - 1e-12:
                 best, best_alpha = loss, float(alpha)
-        full = cls.fit_raw(train, n_items, seed=seed, holdout=holdout)
+        full = cls.fit_raw(train, n_items, settings, seed=seed, holdout=holdout)
         full.shift, full.beta = m.shift, m.beta
         full.cuts = _cuts(train.ratings, full.expected(train.users, train.items, drift=False) + full.shift, best_alpha)
         return full

@@ -1,0 +1,232 @@
+"""How the fitted viewers' fixed settings (:class:`~simworld.scenarios.recommender.fitting.ViewerSettings`)
+are chosen: by validation inside the training ratings only, never on held-out ratings.
+
+The procedure (``python -m simworld.scenarios.recommender.selection DIR [DIR ...] [--generate DIR]``):
+
+1. Each data set is split as ``simworld fidelity`` splits it (each user's latest ``holdout`` share held
+   out, by time). The held-out part is dropped at once: no figure is computed on it.
+2. The training part is split again the same way: each user's latest ``holdout`` share of its *training*
+   ratings is the selection part, the rest the fitting part. (The models' own inner split, on which the
+   logistic weights, the watch rate, the drift and the cut-point blend are learned, lies one level further
+   down, inside the fitting part.)
+3. Each candidate is fitted on the fitting part and asked the protocol's questions about the selection
+   part: its selection items mixed with m items the user has not rated in the training part (m = 1 and 9),
+   watch or not (the viewer's ``count`` best-scored); and stars for its selection items.
+4. Watch settings: a grid over EASE's strength x the recency windows x the SVD rank, then RP3beta's beta x
+   the logistic L2 around the best; the objective is accuracy at 1:1 plus F1 at 1:9. Rating settings: a
+   grid over the taste rank x the ALS strength x the bias shrinkage; the objective is the stars' RMSE plus
+   the Jensen-Shannon distance of their histogram (the criterion of the cut-point blend). Each objective is
+   averaged over the data sets given, so one set of defaults serves every data set.
+
+``--generate DIR`` writes a synthetic data set in the MovieLens-1M format (1,500 viewers with known
+tastes, 1,000 items) and includes it. The chosen settings are printed (and with ``--json`` every
+candidate's figures); ``DEFAULTS`` in fitting.py holds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from simworld.scenarios.recommender.catalogue import Ratings, generate_catalogue
+from simworld.scenarios.recommender.fitting import (
+    CHUNK,
+    DEFAULTS,
+    ItemModels,
+    RatingModel,
+    ViewerSettings,
+    WatchModel,
+    time_split,
+)
+from simworld.scenarios.recommender.movielens import load_ratings, write_movielens
+from simworld.scenarios.recommender.viewers import synthetic_ratings, synthetic_roles
+
+from simworld.stats import classification, js_distance
+
+#: the candidate settings (the watch grid, then the refinement around its best; the rating grid)
+WATCH_GRID = {"ease_lambda": (100.0, 300.0, 1000.0, 3000.0), "rank": (8, 16, 32),
+              "recency": ((5.0, 15.0, 50.0), (10.0, 30.0, 100.0), (20.0, 60.0, 200.0))}
+WATCH_REFINE = {"rp3_beta": (0.5, 0.7, 0.9), "l2": (0.1, 1.0, 10.0)}  # l2 innermost: item fits reused
+RATING_GRID = {"rating_rank": (2, 4, 8), "rating_lambda": (5.0, 10.0, 20.0), "bias_lambda": (2.0, 5.0, 10.0)}
+RATIOS = (1, 9)
+
+
+@dataclass
+class SelectionSet:
+    """One data set's selection split: fit on ``fit``, judge on ``val``; ``rated`` is the training part's
+    items per user (the negatives are drawn outside them)."""
+
+    name: str
+    n_items: int
+    fit: Ratings
+    val: Ratings
+    rated: list[np.ndarray]
+
+    @classmethod
+    def from_ratings(cls, name: str, n_items: int, ratings: Ratings, holdout: float) -> SelectionSet:
+        train = ratings.subset(~time_split(ratings, holdout))  # the held-out part is dropped here, unseen
+        inner = time_split(train, holdout)
+        rated = [np.unique(train.items[rows]) for rows in train.by_user()]
+        return cls(name, n_items, train.subset(~inner), train.subset(inner), rated)
+
+
+def _key(part: Ratings) -> str:
+    h = hashlib.sha1(part.users.tobytes())
+    h.update(part.items.tobytes())
+    return h.hexdigest()
+
+
+def watch_figures(data: SelectionSet, settings: ViewerSettings, seed: int, holdout: float,
+                  item_models: Callable[[Ratings], ItemModels] | None = None) -> dict[str, float]:
+    """Accuracy and F1 per ratio of a watch model fitted with ``settings``, on the selection part."""
+    watch = WatchModel.fit(data.fit, data.n_items, holdout, seed, settings=settings, item_models=item_models)
+    rows = data.val.by_user()
+    users = np.flatnonzero([len(r) for r in rows])
+    out: dict[str, float] = {}
+    for m in RATIOS:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5E1, m]))
+        truth, chosen = [], []
+        for lo in range(0, len(users), CHUNK):
+            chunk = users[lo: lo + CHUNK]
+            scores = watch.scores(chunk)
+            for row, u in enumerate(chunk):
+                pos = np.unique(data.val.items[rows[u]])
+                pool = np.setdiff1d(np.arange(data.n_items), data.rated[u], assume_unique=True)
+                neg = rng.choice(pool, size=min(len(pool), m * len(pos)), replace=False)
+                cands = np.concatenate([pos, neg])
+                k = watch.count(u, len(cands))
+                pick = np.zeros(len(cands), dtype=bool)
+                pick[np.argsort(-scores[row, cands], kind="stable")[:k]] = True
+                truth.append(np.arange(len(cands)) < len(pos))
+                chosen.append(pick)
+        c = classification(np.concatenate(truth), np.concatenate(chosen))
+        out[f"accuracy_{m}"], out[f"f1_{m}"] = c["accuracy"], c["f1"]
+    out["objective"] = out["accuracy_1"] + out["f1_9"]
+    return out
+
+
+def rating_figures(data: SelectionSet, settings: ViewerSettings, seed: int, holdout: float) -> dict[str, float]:
+    """RMSE and histogram JS distance of the stars of a rating model fitted with ``settings``."""
+    model = RatingModel.fit(data.fit, data.n_items, holdout, seed, settings=settings)
+    stars = model.stars(model.expected(data.val.users, data.val.items))
+    real = data.val.ratings
+    rmse = float(np.sqrt(np.mean((stars - real) ** 2)))
+    hist = np.bincount(np.rint(real).astype(int).clip(1, 5), minlength=6)[1:]
+    js = js_distance(hist, np.bincount(stars.astype(int), minlength=6)[1:])
+    return {"rmse": rmse, "js_distance": js, "objective": rmse + js}
+
+
+def _grid(grid: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
+
+def _search(sets: Sequence[SelectionSet], base: ViewerSettings, candidates: list[dict[str, Any]],
+            judge: Callable[[SelectionSet, ViewerSettings], dict[str, float]], better: Callable[[float, float], bool],
+            log: Callable[[str], None]) -> tuple[ViewerSettings, list[dict[str, Any]]]:
+    """Every candidate on every data set; the best by the objective averaged over the data sets (ties: the
+    earlier candidate)."""
+    rows: list[dict[str, Any]] = []
+    best: tuple[float, ViewerSettings] | None = None
+    for change in candidates:
+        settings = replace(base, **change)
+        per_set = {d.name: judge(d, settings) for d in sets}
+        objective = float(np.mean([f["objective"] for f in per_set.values()]))
+        rows.append({"settings": change, "objective": objective, "sets": per_set})
+        log(f"{json.dumps(change)}: objective {objective:.4f} "
+            + " ".join(f"{n}: " + ", ".join(f"{k} {v:.4f}" for k, v in f.items()) for n, f in per_set.items()))
+        if best is None or better(objective, best[0]):
+            best = (objective, settings)
+    assert best is not None
+    return best[1], rows
+
+
+class _ItemCache:
+    """Item models per (fitting ratings, the settings they depend on); the recency windows only change
+    the features, so a fit is reused across them. Holds one settings key at a time."""
+
+    def __init__(self, n_items: int) -> None:
+        self.n_items = n_items
+        self.models: dict[str, ItemModels] = {}
+        self.settings_key: tuple[float, float, int] | None = None
+
+    def for_settings(self, settings: ViewerSettings) -> Callable[[Ratings], ItemModels]:
+        key = (settings.ease_lambda, settings.rp3_beta, settings.rank)
+        if key != self.settings_key:
+            self.models, self.settings_key = {}, key
+
+        def fit(part: Ratings) -> ItemModels:
+            k = _key(part)
+            if k not in self.models:
+                self.models[k] = ItemModels.fit(part, self.n_items, settings)
+            return replace(self.models[k], recency=settings.recency)
+
+        return fit
+
+
+def select(sets: Sequence[SelectionSet], seed: int = 0, holdout: float = 0.2,
+           log: Callable[[str], None] = lambda s: None) -> tuple[ViewerSettings, dict[str, Any]]:
+    """The chosen settings, and every candidate's selection figures."""
+    caches = {d.name: _ItemCache(d.n_items) for d in sets}
+
+    def judge_watch(d: SelectionSet, s: ViewerSettings) -> dict[str, float]:
+        return watch_figures(d, s, seed, holdout, caches[d.name].for_settings(s))
+
+    def higher(a: float, b: float) -> bool:
+        return a > b + 1e-9
+
+    def lower(a: float, b: float) -> bool:
+        return a < b - 1e-9
+
+    log("watch grid (objective: accuracy at 1:1 + F1 at 1:9, higher is better)")
+    chosen, watch_rows = _search(sets, DEFAULTS, _grid(WATCH_GRID), judge_watch, higher, log)
+    log("watch refinement")
+    chosen, refine_rows = _search(sets, chosen, _grid(WATCH_REFINE), judge_watch, higher, log)
+    log("rating grid (objective: RMSE of the stars + JS distance of their histogram, lower is better)")
+    chosen, rating_rows = _search(sets, chosen, _grid(RATING_GRID),
+                                  lambda d, s: rating_figures(d, s, seed, holdout), lower, log)
+    return chosen, {"watch_grid": watch_rows, "watch_refine": refine_rows, "rating_grid": rating_rows}
+
+
+def generate(folder: Path, seed: int = 7, users: int = 1500, items: int = 1000) -> Path:
+    """A synthetic data set in the MovieLens-1M format (viewers with known tastes)."""
+    rng = np.random.default_rng(seed)
+    cat = generate_catalogue(items, rng)
+    roles = synthetic_roles(users, cat, rng)
+    return write_movielens(folder, cat, synthetic_ratings(cat, roles, rng, 60), "1m")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("data", nargs="*", help="rating folders (MovieLens-100k, -1M, latest CSV, plain CSV)")
+    parser.add_argument("--generate", metavar="DIR", help="also write and use a synthetic ML-1M-format data set")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--holdout", type=float, default=0.2)
+    parser.add_argument("--json", action="store_true", help="every candidate's figures as JSON on the last line")
+    args = parser.parse_args(argv)
+    folders = [Path(p).expanduser() for p in args.data]
+    if args.generate:
+        folders.append(generate(Path(args.generate)))
+    if not folders:
+        parser.error("name at least one data folder or --generate")
+    sets = []
+    for folder in folders:
+        cat, ratings = load_ratings(folder)
+        sets.append(SelectionSet.from_ratings(folder.name, len(cat), ratings, args.holdout))
+    chosen, rows = select(sets, args.seed, args.holdout, log=lambda s: print(s, file=sys.stderr, flush=True))
+    print("chosen:", json.dumps(asdict(chosen)))
+    print("previous defaults:", json.dumps(asdict(DEFAULTS)))
+    if args.json:
+        print(json.dumps({"chosen": asdict(chosen), "candidates": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
