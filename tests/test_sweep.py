@@ -365,6 +365,27 @@ def test_bad_flags_are_one_line_exit_2_and_write_nothing(tmp_path, write, cli_in
     assert not (tmp_path / "out").exists()
 
 
+def children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper has exited)."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_resume_after_kill_9_reruns_only_the_unfinished_runs(tmp_path, write):
     """The sweep process killed outright (no tables written); its pool workers exit with it, and --resume
     keeps every run that finished and runs the rest, to the tables an uninterrupted sweep gives."""
@@ -376,9 +397,13 @@ def test_resume_after_kill_9_reruns_only_the_unfinished_runs(tmp_path, write):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(out.glob("runs/*/metrics.json")):
         time.sleep(0.02)
+    workers = children(proc.pid)
     proc.kill()
     proc.wait(30)
-    time.sleep(2.0)  # the orphaned workers notice within 0.5 s and exit
+    deadline = time.monotonic() + 30  # the orphaned workers notice within 0.5 s and exit
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert workers and not any(alive(pid) for pid in workers)
     from simworld.sweep.worker import finished
 
     done = sorted(p.name for p in (out / "runs").iterdir() if finished(p))

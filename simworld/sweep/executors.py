@@ -8,10 +8,13 @@ never depend on that order. Ctrl-C: pending runs are cancelled, runs under way e
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import socket
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Protocol
@@ -77,7 +80,8 @@ class LocalExecutor:
                                    initializer=start_pool_worker, initargs=(os.getpid(),))
         pending: set[Future[Outcome]] = set()
         try:
-            futures = {pool.submit(run_task, t): t for t in tasks}
+            with _workers_start_ignoring_ctrl_c():  # the pool starts its processes as tasks arrive
+                futures = {pool.submit(run_task, t): t for t in tasks}
             pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -94,6 +98,20 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+@contextlib.contextmanager
+def _workers_start_ignoring_ctrl_c() -> Iterator[None]:
+    """Processes started here inherit an ignored SIGINT, so a Ctrl-C while one is still importing cannot
+    kill it (and break the pool); a run in it takes Ctrl-C through the runner as usual."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 def _outcome(fut: Future[Outcome], task: RunTask) -> Outcome:
