@@ -299,3 +299,21 @@ def test_local_model_answers_under_the_schema_grammar(tmp_path):
     assert list(log.events(kind="decision.fallback")) == []
     assert log.manifest["models"]["local"]["structured"] == "grammar"
     assert res.status == "completed"
+
+
+def test_a_strict_budget_is_never_passed_even_by_decisions_made_together(tmp_path):
+    """Three bidders decide at once with max_calls 2: by default the batch under way finishes (3 calls);
+    with budget_strict the third call is refused and that bidder's rule policy decides."""
+    def run_with(strict: bool, name: str):
+        with ScriptedServer() as srv:
+            res = sw.run("auction", seed=2, out=tmp_path / name, overrides={
+                "format": "first_price", "n_bidders": 3, "n_items": 1, **llm_overrides(
+                    srv, tmp_path, cache="off", max_calls=2, on_budget="rule", budget_strict=strict)})
+            return srv.requests, sw.load_run(res.path)
+
+    loose, _ = run_with(False, "loose")
+    strict, log = run_with(True, "strict")
+    assert loose == 3 and strict == 2
+    fallbacks = [e.data["reason"] for e in log.events(kind="decision.fallback")]
+    assert len(fallbacks) == 1 and "model budget reached: 2 calls of max_calls=2" in fallbacks[0]
+    assert log.manifest["models"]["llm"]["calls"] == 2

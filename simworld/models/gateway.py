@@ -100,7 +100,7 @@ class Gateway:
                                endpoint=spec.endpoint, store_failures=spec.cache_failures)
             inner = self.cache
         self.accounting = Accounting(inner, spec.cost_per_1k_input, spec.cost_per_1k_output)
-        self.budget = Budget(self.accounting, spec.max_calls, spec.max_total_tokens)
+        self.budget = Budget(self.accounting, spec.max_calls, spec.max_total_tokens, spec.budget_strict)
         self.stack: ChatClient = self.budget
         self.loop = asyncio.new_event_loop()
         self._running: asyncio.Task[Any] | None = None

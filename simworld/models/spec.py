@@ -55,6 +55,9 @@ class ModelSpec(BaseModel):
     )
     max_calls: int | None = Field(default=None, ge=1, description="budget: model calls per run")
     max_total_tokens: int | None = Field(default=None, ge=1, description="budget: tokens per run")
+    budget_strict: bool = Field(
+        default=False, description="never pass the budget: a call past it is refused and its decision falls back "
+                                   "(default: decisions under way when it runs out finish)")
     on_budget: Literal["stop", "rule"] = Field(
         default="stop", description="stop: end the run cleanly; rule: the rule policy decides from then on"
     )

@@ -256,11 +256,15 @@ class Budget:
 
     The budget is checked before each decision starts (``exhausted``), never in the middle of one, and
     cached responses count too: so a rerun from the cache stops at exactly the same decision. Decisions
-    already under way when the budget runs out finish (a run overshoots by at most one batch)."""
+    already under way when the budget runs out finish (a run overshoots by at most one batch), unless
+    ``strict``: then a call past the limit is refused (``BudgetExceeded``; its decision falls back to the
+    rule policy), so the limit is never passed (a sweep's budget split over its runs is strict)."""
 
-    def __init__(self, inner: ChatClient, max_calls: int | None, max_tokens: int | None) -> None:
+    def __init__(self, inner: ChatClient, max_calls: int | None, max_tokens: int | None,
+                 strict: bool = False) -> None:
         self.inner = inner
         self.max_calls, self.max_tokens = max_calls, max_tokens
+        self.strict = strict
         self.calls = 0
         self.tokens = 0
 
@@ -272,6 +276,10 @@ class Budget:
         return None
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
+        if self.strict:
+            spent = self.exhausted()
+            if spent:
+                raise BudgetExceeded(spent)
         self.calls += 1
         response = await self.inner.complete(request)
         self.tokens += response.input_tokens + response.output_tokens

@@ -116,6 +116,8 @@ class Plan:
                 overrides = copy.deepcopy(arm.overrides)
                 share = next(per_run)
                 overrides.update({f"model.{k}": v for k, v in share.items()})
+                if share:  # each run's share is a hard cap, so the runs together never pass the sweep's budget
+                    overrides["model.budget_strict"] = True
                 tasks.append(RunTask(f"{arm.label}-s{seed}", arm.label, seed, self.scenario, self.config_file,
                                      overrides, str(out), str(self.base_dir)))
         return tasks
