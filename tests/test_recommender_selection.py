@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from simworld.scenarios.recommender import generate_catalogue, synthetic_ratings, synthetic_roles
 from simworld.scenarios.recommender import selection as sel
-from simworld.scenarios.recommender.fitting import DEFAULTS, time_split
+from simworld.scenarios.recommender.fitting import time_split
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,8 @@ def test_search_keeps_the_best_candidate_by_the_objective(data, small_grids):
     chosen, rows = sel.select([sel.SelectionSet.from_ratings("d", len(cat), ratings, 0.2)], seed=1)
     best_watch = max(rows["watch_grid"], key=lambda r: r["objective"])["settings"]
     assert chosen.ease_lambda == best_watch["ease_lambda"]
-    best_rating = min(rows["rating_grid"], key=lambda r: r["objective"])["settings"]
+    admissible = [r for r in rows["rating_grid"] if r["admissible"]] or rows["rating_grid"]
+    best_rating = min(admissible, key=lambda r: r["objective"])["settings"]
     assert chosen.rating_rank == best_rating["rating_rank"]
     for r in rows["watch_grid"]:
         f = r["sets"]["d"]
@@ -71,7 +72,23 @@ def test_search_keeps_the_best_candidate_by_the_objective(data, small_grids):
     for r in rows["rating_grid"]:
         f = r["sets"]["d"]
         assert r["objective"] == pytest.approx(f["rmse"] + f["js_distance"])
-    assert chosen.recency == DEFAULTS.recency and chosen.rp3_beta == DEFAULTS.rp3_beta  # not in the small grids
+        assert r["admissible"] == (f["js_distance"] <= sel.JS_GOAL)
+    assert chosen.recency == sel.START.recency and chosen.rp3_beta == sel.START.rp3_beta  # not in the small grids
+
+
+def test_an_inadmissible_rating_candidate_is_not_chosen_even_with_the_best_objective(data, monkeypatch):
+    cat, ratings = data
+    d = sel.SelectionSet.from_ratings("d", len(cat), ratings, 0.2)
+    figures = {2: {"rmse": 0.5, "js_distance": 0.2, "objective": 0.7}, 4: {"rmse": 0.9, "js_distance": 0.01, "objective": 0.91}}
+    chosen, rows = sel._search([d], sel.START, [{"rating_rank": 2}, {"rating_rank": 4}],
+                               lambda _, s: figures[s.rating_rank], lambda a, b: a < b, lambda _: None,
+                               admissible=lambda f: f["js_distance"] <= sel.JS_GOAL)
+    assert chosen.rating_rank == 4 and [r["admissible"] for r in rows] == [False, True]
+    # with no admissible candidate, the best objective wins
+    chosen, _ = sel._search([d], sel.START, [{"rating_rank": 2}], lambda _, s: figures[s.rating_rank],
+                            lambda a, b: a < b, lambda _: None, admissible=lambda f: False)
+    assert chosen.rating_rank == 2
+
 
 
 def test_command_line_on_a_generated_1m_format_set(tmp_path, small_grids, monkeypatch, capsys):
