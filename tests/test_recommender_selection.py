@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ def small_grids(monkeypatch):
     monkeypatch.setattr(sel, "WATCH_GRID", {"ease_lambda": (30.0, 300.0), "rank": (8,),
                                             "recency": ((10.0, 30.0, 100.0),)})
     monkeypatch.setattr(sel, "WATCH_REFINE", {"l2": (1.0, 10.0)})
+    monkeypatch.setattr(sel, "WATCH_SEQUENCE", {"sequence": (0, 5)})
     monkeypatch.setattr(sel, "RATING_GRID", {"rating_rank": (2, 4), "rating_lambda": (10.0,), "bias_lambda": (5.0,)})
 
 
@@ -102,5 +104,24 @@ def test_command_line_on_a_generated_1m_format_set(tmp_path, small_grids, monkey
     assert (tmp_path / "gen" / "ratings.dat").exists() and (tmp_path / "gen" / "movies.dat").exists()
     assert out[0].startswith("chosen: ")
     report = json.loads(out[-1])
-    assert set(report["candidates"]) == {"watch_grid", "watch_refine", "rating_grid"}
+    assert set(report["candidates"]) == {"watch_grid", "watch_refine", "watch_sequence", "rating_grid"}
     assert len(report["candidates"]["watch_grid"]) == 2 and list(report["candidates"]["watch_grid"][0]["sets"]) == ["gen"]
+
+
+def test_the_next_feature_counts_what_came_after_in_each_users_own_order():
+    from simworld.scenarios.recommender.catalogue import Ratings
+    from simworld.scenarios.recommender.fitting import DEFAULTS, ItemModels
+
+    # two users rate 0 then 1 then 2; a third rates 2 then 0; times interleave across users
+    users = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    items = np.array([0, 1, 2, 0, 1, 2, 2, 0])
+    times = np.array([1, 5, 9, 2, 6, 10, 3, 7])
+    r = Ratings(users, items, np.full(8, 4.0), times, ["a", "b", "c"])
+    m = ItemModels.fit(r, 4, replace(DEFAULTS, sequence=1))
+    assert m.following is not None
+    assert m.following[0, 1] > 0 and m.following[1, 2] > 0 and m.following[2, 0] > 0
+    assert m.following[1, 0] == 0 and m.following[0, 2] == 0  # only the next rating with sequence=1
+    assert m.following[:, 3].sum() == 0  # never rated
+    wider = ItemModels.fit(r, 4, replace(DEFAULTS, sequence=2))
+    assert wider.following is not None and wider.following[0, 2] > 0
+    assert ItemModels.fit(r, 4, replace(DEFAULTS, sequence=0)).following is None

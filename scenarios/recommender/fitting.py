@@ -1,9 +1,10 @@
 """Models fitted on training ratings: what a fitted viewer watches and how it rates, and the baselines it
 is compared with.
 
-**Watching** (:class:`WatchModel`): six item scores per user - popularity, EASE, RP3beta, item-kNN and
-PureSVD over the user's history weighted towards its latest ratings (the recency of its tastes), and EASE
-over the whole history - each standardised per user, combined by a logistic model (with the user's activity and the
+**Watching** (:class:`WatchModel`): seven item scores per user - popularity, EASE, RP3beta, item-kNN and
+PureSVD over the user's history weighted towards its latest ratings (the recency of its tastes), EASE over
+the whole history, and "next" (what users rated within ``sequence`` ratings after the items this user rated
+last) - each standardised per user, combined by a logistic model (with the user's activity and the
 scores' pairwise products as terms). The weights come from a logistic regression on a validation split made *inside* the
 training ratings (each user's latest share again held out, negatives drawn from items the user has not
 rated), so nothing held out is ever looked at. How many of the shown items a user watches is calibrated
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from simworld.scenarios.recommender.policies import Rater
 
 #: the item scores a fitted viewer combines (``WatchModel.weights`` has two per name: plain and x activity)
-FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease")
+FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease", "next")
 MAX_ITEMS = 20_000
 CHUNK = 256
 
@@ -75,6 +76,7 @@ class ViewerSettings:
     rating_rank: int = 8  # taste factors of the rating model
     rating_lambda: float = 10.0  # ALS L2 strength
     bias_lambda: float = 2.0  # shrinkage of user and item biases (ratings' worth)
+    sequence: int = 20  # "next": how many later ratings of the same user count as following one (0: no feature)
 
 
 DEFAULTS = ViewerSettings()
@@ -93,6 +95,7 @@ class ItemModels:
     svd: np.ndarray  # item factors (n_items, rank)
     history: list[np.ndarray]  # per user, item indices in time order
     recency: tuple[float, float, float] = DEFAULTS.recency
+    following: np.ndarray | None = None  # item x item: how often j came within ``sequence`` ratings after i
 
     @classmethod
     def fit(cls, train: Ratings, n_items: int, settings: ViewerSettings = DEFAULTS) -> ItemModels:
@@ -122,8 +125,20 @@ class ItemModels:
         order = np.lexsort((np.arange(len(train)), train.times, train.users))
         bounds = np.searchsorted(train.users[order], np.arange(n_users + 1))
         history = [train.items[order[bounds[u]: bounds[u + 1]]] for u in range(n_users)]
+        following = None
+        if settings.sequence > 0:
+            seq_items, seq_users = train.items[order], train.users[order]
+            a, b = [], []
+            for o in range(1, settings.sequence + 1):
+                same = seq_users[o:] == seq_users[:-o]
+                a.append(seq_items[:-o][same])
+                b.append(seq_items[o:][same])
+            t = csr_matrix((np.ones(sum(len(x) for x in a)), (np.concatenate(a), np.concatenate(b))),
+                           shape=(n_items, n_items)).toarray()
+            following = (t / np.sqrt(np.maximum(t.sum(axis=1), 1.0))[:, None]
+                         / np.sqrt(np.maximum(t.sum(axis=0), 1.0))[None, :]).astype(np.float32)
         return cls(n_users, n_items, np.log1p(counts), ease.astype(np.float32), rp3.astype(np.float32),
-                   knn.astype(np.float32), svd.astype(np.float32), history, settings.recency)
+                   knn.astype(np.float32), svd.astype(np.float32), history, settings.recency, following)
 
     def activity(self) -> np.ndarray:
         return np.asarray([len(np.unique(h)) for h in self.history], dtype=np.float64)
@@ -148,7 +163,8 @@ class ItemModels:
         full = self.profile(users, None)
         short, middle, long = (self.profile(users, t) for t in self.recency)
         raw = [np.broadcast_to(self.popularity.astype(np.float32), full.shape), long @ self.ease, middle @ self.rp3,
-               short @ self.knn, (middle @ self.svd) @ self.svd.T, full @ self.ease]
+               short @ self.knn, (middle @ self.svd) @ self.svd.T, full @ self.ease,
+               short @ self.following if self.following is not None else np.zeros_like(full)]
         f = np.stack(raw, axis=-1)
         f -= f.mean(axis=1, keepdims=True)
         f /= f.std(axis=1, keepdims=True) + 1e-9
