@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openai_server import ScriptedServer
@@ -167,3 +168,36 @@ budget: {{max_calls: 10}}
         manifest = json.loads((run / "manifest.json").read_text())
         calls[run.name] = (manifest["config"]["model"]["max_calls"], manifest["models"]["llm"]["calls"])
     assert calls == {"arm00-s0": (3, 3), "arm00-s1": (3, 3), "arm00-s2": (2, 2), "arm00-s3": (2, 2)}
+
+
+def open_and_write(path: str, writer: int, start: multiprocessing.synchronize.Event, errors: Any) -> None:
+    start.wait()  # every process opens the new cache file at the same instant
+    try:
+        cache = Cache(Echo(), Path(path), "read_write", "openai", "echo", {})
+        asyncio.run(cache.complete(ChatRequest([{"role": "user", "content": f"w{writer}"}])))
+        cache.close()
+    except Exception as err:  # noqa: BLE001 - reported to the test
+        errors.put(f"{type(err).__name__}: {err}")
+
+
+@pytest.mark.slow
+def test_processes_opening_a_new_cache_at_once_all_get_it(tmp_path):
+    """The runs of a sweep start together and open the (new) shared cache at once: switching it to WAL
+    takes a lock SQLite's busy timeout does not wait for; without the retry about one round in eight
+    lost a run to 'database is locked' here."""
+    ctx = multiprocessing.get_context("spawn")
+    errors = ctx.Queue()
+    for r in range(8):
+        path = tmp_path / f"round{r}.sqlite"
+        start = ctx.Event()
+        procs = [ctx.Process(target=open_and_write, args=(str(path), w, start, errors)) for w in range(6)]
+        for p in procs:
+            p.start()
+        start.set()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0] * 6
+        assert errors.empty(), errors.get()
+        db = sqlite3.connect(path)
+        assert db.execute("SELECT COUNT(*) FROM responses").fetchone() == (6,)
+        db.close()

@@ -169,16 +169,32 @@ class Cache:
         except (OSError, sqlite3.Error) as err:
             raise CacheUnusable(f"model.cache_path: cannot use {path} ({err})") from None
         self.path = path
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL: a commit does not wait for the disk (a power cut may lose the last
-        # answers, never the database); processes of a sweep share the file safely (busy timeout above)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
-        )
-        self.db.commit()
+        self._prepare()
         self.hits = 0
         self.misses = 0
+
+    def _prepare(self, wait: float = 30.0) -> None:
+        """WAL mode and the table. Processes of a sweep may open a new cache file at the same instant:
+        switching it to WAL takes a lock that SQLite's busy timeout does not wait for, so a locked database
+        is tried again (with backoff, up to ``wait`` seconds) instead of failing the run."""
+        deadline = time.monotonic() + wait
+        delay = 0.01
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                # WAL with synchronous=NORMAL: a commit does not wait for the disk (a power cut may lose the
+                # last answers, never the database); writers in several processes wait on the busy timeout
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute(
+                    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
+                )
+                self.db.commit()
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise CacheUnusable(f"model.cache_path: cannot use {self.path} ({err})") from None
+                time.sleep(delay)
+                delay = min(0.5, delay * 2)
 
     def key(self, request: ChatRequest) -> str:
         return cache_key(self.provider, self.model, self.params, request, self.endpoint)
