@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,6 +83,7 @@ class Persona(BaseModel):
 def load_personas(
     path: str | Path | DataFile, roles: dict[str, type[BaseModel]] | None = None,
     field_map: FieldMap | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> list[Persona]:
     """Read personas, validating each and, for every name in ``roles``, its typed role.
 
@@ -89,7 +91,8 @@ def load_personas(
     one :class:`BadInput`. ``field_map`` reads another tool's format: ``{"id": "name",
     "roles.bidder.budget": "budget"}`` takes ``id`` from the record's ``name`` and the bidder budget from
     its ``budget``. Fields simworld does not know are kept as extra persona fields. ``path`` may be a
-    :class:`~simworld.files.DataFile` (a path and its field map, as a config gives them).
+    :class:`~simworld.files.DataFile` (a path and its field map, as a config gives them). ``prepare``
+    turns each (mapped) record of another tool's shape into simworld's (a preset's conventions).
     """
     if isinstance(path, DataFile):
         field_map = {**path.map, **(field_map or {})}
@@ -107,7 +110,7 @@ def load_personas(
         if problems:
             raise BadInput.collected(problems)
 
-    return load_models(path, "personas", Persona, "persona", check_roles, field_map)
+    return load_models(path, "personas", Persona, "persona", check_roles, field_map, prepare)
 
 
 def save_personas(personas: list[Persona], path: str | Path) -> None:

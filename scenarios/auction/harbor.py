@@ -40,14 +40,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, create_model, model_validator
-from simworld.agents import Persona, TypedBelief
+from pydantic import Field, create_model, model_validator
+from simworld.agents import Persona, TypedBelief, load_personas
 from simworld.memory import MemoryRole
 from simworld.scenarios.auction.items import House
 from simworld.scenarios.auction.roles import BidderRole
 
-from simworld.errors import BadInput, describe_errors
-from simworld.files import DataFile, load_models
+from simworld.errors import BadInput
+from simworld.files import DataFile
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.:-]+")
 
@@ -102,15 +102,6 @@ def _house_record(rec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class HarborBidder(Persona):
-    """A persona read from a HARBOR bidder record (see the module's table)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_harbor(cls, value: Any) -> Any:
-        return _bidder_record(value) if isinstance(value, dict) else value
-
-
 class HarborHouse(House):
     """A house read from a HARBOR house record (see the module's table)."""
 
@@ -124,25 +115,11 @@ def load_harbor_bidders(path: str | Path | DataFile, at_least: int | None = None
                         n_field: str = "n_bidders") -> list[Persona]:
     """Bidders from a file of HARBOR bidder records (a config map applies first), ``roles.bidder`` and
     ``roles.memory`` validated; every problem comes back in one BadInput (file, record, field)."""
-    field_map = path.map if isinstance(path, DataFile) else None
-    file = Path(path.path if isinstance(path, DataFile) else path)
-    roles: dict[str, type[BaseModel]] = {"bidder": BidderRole, "memory": MemoryRole}
-
-    def check_roles(persona: HarborBidder, who: str) -> None:
-        problems = []
-        for role_name, model in roles.items():
-            try:
-                persona.role(role_name, model)
-            except ValidationError as err:
-                problems += [BadInput(str(file), problem, f"{who}.roles.{role_name}.{field}")
-                             for field, problem in describe_errors(err)]
-        if problems:
-            raise BadInput.collected(problems)
-
-    loaded = load_models(file, "personas", HarborBidder, "persona", check_roles, field_map, prepare=_bidder_record)
+    loaded = load_personas(path, {"bidder": BidderRole, "memory": MemoryRole}, prepare=_bidder_record)
     if at_least is not None and at_least > len(loaded):
+        file = path.path if isinstance(path, DataFile) else path
         raise BadInput(str(file), f"holds {len(loaded)} personas but {n_field} is {at_least}")
-    return [Persona.model_validate(p.model_dump()) for p in loaded]
+    return loaded
 
 
 class RivalBelief(TypedBelief):
