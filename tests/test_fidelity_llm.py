@@ -47,18 +47,33 @@ def model(srv, tmp_path, **more):
 
 
 def test_llm_viewers_answer_through_the_gateway_and_fallbacks_are_counted(data, tmp_path):
+    """Asked through the prompt only, u5's two answers lack the list and u3's watch answer has one item too
+    many (the question's schema holds exactly one answer per item): after a repair round each falls back
+    to the rule policy, and the report counts the three."""
     with ScriptedServer(fidelity_responder) as srv:
-        brains = fidelity_brains(["brain=llm", *model(srv, tmp_path)])
+        brains = fidelity_brains(["brain=llm", *model(srv, tmp_path, structured="prompt")])
         report = fidelity(data, ratios=[1], seed=1, max_users=8, brains=brains)
         assert srv.requests > 0
     assert report["brain"] == "llm" and report["users"] == 8
     assert report["decisions"] == 16  # 8 users x (one watch question + one rate question)
-    # u5's two answers lack the list (the model brain either falls back or hands over an empty list, which
-    # the protocol replaces), u3's watch answer has the wrong length: three rule-policy answers
     assert report["fallbacks"] == 3 == sum(report["fallback_reasons"].values())
-    assert report["fallback_reasons"]["wrong_length"] >= 1
     assert report["rating_mean"]["simulated"] == pytest.approx(4.0, abs=0.5)  # mostly the model's 4s
     assert set(report["baselines"]["discrimination"]) == {"random", "popularity", "item_knn", "mf"}
+
+
+def test_with_native_structured_output_every_answer_has_one_entry_per_item(data, tmp_path):
+    """The same model behind a server that constrains output to the question's schema: the schema asks for
+    exactly as many answers as items, so nothing falls back and every answer is the model's."""
+    with ScriptedServer(fidelity_responder) as srv:
+        report = fidelity(data, ratios=[1], seed=1, max_users=8, brains=fidelity_brains(["brain=llm", *model(srv, tmp_path)]))
+        sizes = []
+        for body in srv.bodies:
+            schema = body["response_format"]["json_schema"]["schema"]
+            prop = next(v for k, v in schema["properties"].items() if k in ("watch", "ratings"))
+            items = json.loads(re.search(r"What you see now: (\{.*\})", body["messages"][-1]["content"]).group(1))["items"]
+            sizes.append((prop["minItems"], prop["maxItems"], len(items)))
+    assert sizes and all(lo == hi == n for lo, hi, n in sizes)
+    assert report["fallbacks"] == 0 and srv.requests == report["decisions"] == 16
 
 
 def test_a_spent_budget_hands_the_rest_to_the_rule_policy_and_the_cache_replays(data, tmp_path):
@@ -80,12 +95,12 @@ def test_a_spent_budget_hands_the_rest_to_the_rule_policy_and_the_cache_replays(
 def test_cli_takes_brain_settings_with_set(cli, data, tmp_path):
     with ScriptedServer(fidelity_responder) as srv:
         res = cli("fidelity", data, "--ratios", "1", "--max-users", "6", "--json", "--set", "brain=llm",
-                  *[a for s in model(srv, tmp_path) for a in ("--set", s)])
+                  *[a for s in model(srv, tmp_path, structured="prompt") for a in ("--set", s)])
         assert res.returncode == 0, res.stderr
         report = json.loads(res.out_lines[-1])
         assert report["brain"] == "llm" and report["fallbacks"] >= 1
         table = cli("fidelity", data, "--ratios", "1", "--max-users", "6", "--set", "brain=llm",
-                    *[a for s in model(srv, tmp_path, cache="replay") for a in ("--set", s)])
+                    *[a for s in model(srv, tmp_path, structured="prompt", cache="replay") for a in ("--set", s)])
     assert "fell back to the rule policy" in table.stdout, table.stderr
     bad = cli("fidelity", data, "--set", "brain=nope")
     assert bad.returncode == 2 and "brain" in bad.stderr and len(bad.err_lines) == 1

@@ -28,7 +28,7 @@ from simworld.scenarios.recommender.algorithms import ItemKNNRecommender, PureSV
 from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
 from simworld.scenarios.recommender.fitting import CHUNK, RatingModel, WatchModel, time_split
 from simworld.scenarios.recommender.movielens import load_ratings
-from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, WatchChoices
+from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, WatchChoices, answer, sized
 from simworld.scenarios.recommender.roles import ViewerRole
 
 from simworld.decisions import DecisionRequest
@@ -71,9 +71,9 @@ class FittedViewerPolicy:
                  rng: np.random.Generator) -> BaseModel:
         items = np.asarray(observation.policy_hints["items"], dtype=np.int64)
         if observation.decision == WATCH:
-            return WatchChoices(watch=self.choose(items).tolist())
+            return answer(observation, self.choose(items).tolist())
         if observation.decision == RATE:
-            return ItemRatings(ratings=self.rate(items).astype(int).tolist())
+            return answer(observation, self.rate(items).astype(int).tolist())
         raise ValueError(f"the fitted viewer cannot answer {observation.decision!r}")
 
     def choose(self, items: np.ndarray) -> np.ndarray:
@@ -202,7 +202,7 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
     def ask(decision: str, action: type[A], lists: list[np.ndarray], extra: dict[str, int]
             ) -> Generator[simpy.Event, list[A], list[A]]:
         """One question to every user with items to judge; the answers in user order."""
-        pairs = [(agents[u], DecisionRequest(decision, action,
+        pairs = [(agents[u], DecisionRequest(decision, sized(action, len(lists[u])),
                                              {**extra, **({"you": profiles[u]} if profiles else {}),
                                               "items": [cat.public(int(i)) for i in lists[u]]},
                                              policy_hints={"items": lists[u].tolist()}))

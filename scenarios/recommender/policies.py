@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Literal
+from functools import lru_cache
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from simworld.agents import Beliefs, Persona
 from simworld.memory import Memory
 from simworld.scenarios.recommender.catalogue import Catalogue
@@ -22,6 +23,8 @@ from simworld.scenarios.recommender.events import Watched
 from simworld.scenarios.recommender.roles import Viewer
 
 from simworld.decisions import DecisionRequest
+
+A = TypeVar("A", bound=BaseModel)
 
 #: The decisions a viewer makes.
 PAGE, WATCH, RATE = "recommender.page", "fidelity.watch", "fidelity.rate"
@@ -54,7 +57,23 @@ class WatchChoices(BaseModel):
 class ItemRatings(BaseModel):
     """One 1-5 rating per item, in the order shown."""
 
-    ratings: list[int]
+    ratings: list[Annotated[int, Field(ge=1, le=5)]]
+
+
+@lru_cache(maxsize=512)
+def sized(action: type[A], n: int) -> type[A]:
+    """``action`` (WatchChoices or ItemRatings) with its list holding exactly ``n`` answers: the schema a
+    model's constrained answer follows then has one answer per item, in the order shown."""
+    (name, field), = action.model_fields.items()
+    fields: dict[str, Any] = {name: (field.annotation, Field(min_length=n, max_length=n))}
+    made: type[A] = create_model(f"{action.__name__}{n}", __base__=action, **fields)
+    return made
+
+
+def answer(observation: DecisionRequest, values: list[Any]) -> BaseModel:
+    """A rule policy's answer to a watch or rate question, of the request's (sized) action type."""
+    (name, _), = observation.action_type.model_fields.items()
+    return observation.action_type(**{name: values})
 
 
 class Rater:
@@ -95,9 +114,9 @@ class ViewerPolicy:
         items = np.asarray(observation.policy_hints["items"], dtype=np.int64)
         interest = self.viewer.interest(self.cat, items, self.factors)
         if d == WATCH:
-            return WatchChoices(watch=(interest >= self.viewer.role.threshold).tolist())
+            return answer(observation, (interest >= self.viewer.role.threshold).tolist())
         if d == RATE:
-            return ItemRatings(ratings=self.rate(interest, items, rng).tolist())
+            return answer(observation, self.rate(interest, items, rng).tolist())
         raise ValueError(f"the viewer policy cannot answer {d!r}")
 
     def rate(self, interest: np.ndarray, items: np.ndarray, rng: np.random.Generator) -> np.ndarray:
