@@ -61,6 +61,26 @@ def simworld_cmd(*args: str | os.PathLike[str]) -> list[str]:
     return [sys.executable, "-m", "simworld", *map(str, args)]
 
 
+def interrupt_sweep(spec: Path, out: Path, *flags: str, wait: float = 60.0) -> tuple[int, str, str]:
+    """Start ``simworld sweep SPEC --out OUT FLAGS`` in its own process group, send the group SIGINT (as a
+    terminal does) once a first run has finished, and return (exit code, stdout, stderr)."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(simworld_cmd("sweep", spec, "--out", out, *flags), cwd=spec.parent, env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and not list(out.glob("runs/*/metrics.json")):
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, err = proc.communicate(timeout=wait)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, stdout, err
+
+
 @pytest.fixture
 def cli(tmp_path):
     """``cli("run", "auction", ...)`` runs ``python -m simworld`` in ``tmp_path`` and returns a CliResult."""

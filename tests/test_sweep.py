@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cli_env, simworld_cmd
+from conftest import cli_env, interrupt_sweep, simworld_cmd
 
 from simworld.errors import BadInput
 from simworld.stats import bootstrap_ci, holm, paired_test
@@ -140,24 +138,13 @@ def test_ctrl_c_keeps_finished_runs_and_resume_completes_the_sweep(tmp_path, wri
     spec = write("slow.yaml", "scenario: auction\nset: {n_bidders: 40, n_items: 6}\ngrid:\n  format: [english, dutch]\n"
                               "seeds: 6\n")
     out = tmp_path / "out"
-    proc = subprocess.Popen(simworld_cmd("sweep", spec, "--out", out, "--workers", "2"), cwd=tmp_path,
-                            env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list(out.glob("runs/*/metrics.json")):
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
-        stdout, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    code, stdout, err = interrupt_sweep(spec, out, "--workers", "2")
     table = rows(out / "results.csv")
     done = [r["run_id"] for r in table if r["status"] == "completed"]
-    if proc.returncode == 0:  # the sweep outran the signal on this machine: nothing left to resume
+    if code == 0:  # the sweep outran the signal on this machine: nothing left to resume
         assert len(done) == 12
         return
-    assert proc.returncode == 130 and "--resume" in err and "aborted" not in err
+    assert code == 130 and "--resume" in err and "aborted" not in err
     assert stdout.splitlines()[-1] == str(out)  # the folder stays the last line of stdout
     assert 1 <= len(done) < 12 and {r["status"] for r in table} <= {"completed", "interrupted", "pending"}
     result = run_sweep(spec, out, executor="local", workers=2, resume=True)

@@ -86,37 +86,22 @@ def test_ctrl_c_stops_a_ray_sweep_and_resume_on_the_pool_finishes_it(tmp_path, w
     """SIGINT to the sweep's process group mid-sweep; the finished runs stay, --resume (on another executor:
     the folder is the same) runs the rest."""
     import csv
-    import os
-    import signal
-    import subprocess
-    import time
 
-    from conftest import cli_env, simworld_cmd
+    from conftest import interrupt_sweep
 
     from simworld.sweep import run_sweep
 
     spec = write("slow.yaml", "scenario: auction\nset: {n_bidders: 300, n_items: 8}\ngrid:\n  format: [english, dutch]\n"
                               "seeds: 8\n")
     out = tmp_path / "out"
-    proc = subprocess.Popen(simworld_cmd("sweep", spec, "--out", out, "--executor", "ray", "--workers", "2"),
-                            cwd=tmp_path, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not list(out.glob("runs/*/metrics.json")):
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=90)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    code, _, err = interrupt_sweep(spec, out, "--executor", "ray", "--workers", "2", wait=90)
     with (out / "results.csv").open() as fh:
         table = list(csv.DictReader(fh))
     done = [r["run_id"] for r in table if r["status"] == "completed"]
-    if proc.returncode == 0:  # the sweep outran the signal on this machine
+    if code == 0:  # the sweep outran the signal on this machine
         assert len(done) == 16
         return
-    assert proc.returncode == 130 and "--resume" in err
+    assert code == 130 and "--resume" in err
     assert 1 <= len(done) < 16 and {r["status"] for r in table} <= {"completed", "interrupted", "pending"}
     result = run_sweep(spec, out, executor="local", workers=2, resume=True)
     assert sorted(result.skipped) == sorted(done) and result.status == {"completed": 16}
