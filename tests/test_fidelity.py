@@ -157,6 +157,7 @@ def test_cli_table_and_json_carry_the_baselines(cli, movielens):
 
 
 ML100K = Path(os.environ.get("SIMWORLD_ML100K", "/work/data/ml-100k"))
+ML_LATEST_SMALL = Path(os.environ.get("SIMWORLD_ML_LATEST_SMALL", "/work/data/ml-latest-small"))
 needs_ml100k = pytest.mark.skipif(not (ML100K / "u.data").is_file(),
                                   reason="MovieLens-100k is not redistributable: set SIMWORLD_ML100K to a copy")
 
@@ -170,10 +171,10 @@ def ml100k_report():
 @pytest.mark.slow
 def test_fitted_viewers_beat_every_baseline_on_movielens_100k(ml100k_report):
     # Measured with the defaults chosen inside the training ratings (selection.py), seed 1: accuracy
-    # 0.796 at 1:1 against 0.768 for MF, the best baseline (seeds 2-3: 0.794, 0.796); F1 0.481 at 1:9
-    # against 0.422; rating JS 0.053 (seeds 2-3: 0.051, 0.070; bias predictor 0.351), mean 3.20 against
-    # 3.33 real; the rating model's RMSE before stars 0.959 against 0.990 for biases. These bounds check
-    # that nothing regresses; they were not used to choose anything.
+    # 0.795 at 1:1 against 0.768 for MF, the best baseline (seeds 2-3: 0.792, 0.794); F1 0.484 at 1:9
+    # against 0.422; rating JS 0.028 (seeds 2-3: 0.030, 0.031; bias predictor 0.351), mean 3.39 against
+    # 3.33 real; the rating model's RMSE 0.963 against 0.990 for biases. These bounds check that nothing
+    # regresses (the JS bound is the issue's goal); they were not used to choose anything.
     r = ml100k_report
     assert r["users"] == 943 and r["ratings"] == 100_000
     v = r["versus_best_baseline"]
@@ -181,7 +182,7 @@ def test_fitted_viewers_beat_every_baseline_on_movielens_100k(ml100k_report):
     assert r["discrimination"]["9"]["f1"] >= 0.45 and v["9"]["f1_gain"] >= 0.03
     for m in ("2", "3"):
         assert v[m]["accuracy_gain"] > 0 and v[m]["f1_gain"] > 0
-    assert r["rating_distribution"]["js_distance"] <= 0.06
+    assert r["rating_distribution"]["js_distance"] <= 0.05
     assert abs(r["rating_mean"]["simulated"] - r["rating_mean"]["real"]) < 0.2
     assert r["rating_model"]["rmse"] < r["baselines"]["rating"]["bias"]["rmse"]
     assert r["rmse"] < r["baselines"]["rating"]["global_mean"]["rmse"]
@@ -196,3 +197,24 @@ def test_movielens_100k_as_a_latest_csv_folder_gives_the_same_report(ml100k_repo
 
     folder = write_csv(tmp_path / "ml-latest", *load_movielens(ML100K), "latest")
     assert fidelity(folder, seed=1) == ml100k_report
+
+
+@pytest.mark.skipif(not (ML_LATEST_SMALL / "ratings.csv").is_file(),
+                    reason="MovieLens is not redistributable: set SIMWORLD_ML_LATEST_SMALL to a copy of ml-latest-small")
+@pytest.mark.slow
+def test_the_same_defaults_hold_on_movielens_latest_small():
+    # A release the defaults were not chosen on (610 users, 9,742 items, half stars, 1996-2018). Measured,
+    # seed 1 (about 90 s, 4 GB): accuracy 0.790 at 1:1 against 0.750 for MF, the best baseline; F1 0.517
+    # at 1:9 against 0.483; stars on the half-star scale with JS 0.048 to the real histogram, mean 3.52
+    # against 3.45; the rating model's RMSE 0.876 against 0.896 for biases. Bounds: every ratio above the
+    # best baseline, the goals' JS with a margin for a release nobody tuned on.
+    pytest.importorskip("pandas")
+    r = fidelity(ML_LATEST_SMALL, seed=1)
+    assert r["users"] == 610 and r["items"] == 9742
+    v = r["versus_best_baseline"]
+    assert r["discrimination"]["1"]["accuracy"] >= 0.77 and v["1"]["accuracy_gain"] >= 0.02
+    assert r["discrimination"]["9"]["f1"] >= 0.45
+    assert all(v[m]["accuracy_gain"] > 0 and v[m]["f1_gain"] > 0 for m in ("1", "2", "3", "9"))
+    d = r["rating_distribution"]
+    assert d["levels"] == [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5] and d["js_distance"] <= 0.06
+    assert r["rating_model"]["rmse"] < r["baselines"]["rating"]["bias"]["rmse"]

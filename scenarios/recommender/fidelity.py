@@ -28,7 +28,7 @@ from simworld.scenarios.recommender.algorithms import ItemKNNRecommender, PureSV
 from simworld.scenarios.recommender.catalogue import GENRES, Catalogue, Ratings
 from simworld.scenarios.recommender.fitting import CHUNK, RatingModel, WatchModel, time_split
 from simworld.scenarios.recommender.movielens import load_ratings
-from simworld.scenarios.recommender.policies import RATE, WATCH, ItemRatings, WatchChoices, answer, sized
+from simworld.scenarios.recommender.policies import RATE, WATCH, WatchChoices, answer, ratings_action, sized
 from simworld.scenarios.recommender.roles import ViewerRole
 
 from simworld.decisions import DecisionRequest
@@ -40,7 +40,12 @@ DEFAULT_RATIOS = (1, 2, 3, 9)
 #: the baseline scorers (top |P| of each user's candidates) and rating predictors
 BASELINES = ("random", "popularity", "item_knn", "mf")
 RATING_BASELINES = ("global_mean", "bias")
-LEVELS = np.arange(0.5, 6.0, 1.0)
+
+
+def level_edges(levels: np.ndarray) -> np.ndarray:
+    """Histogram edges with one bin per star level (0.5, 1.5, ... 5.5 for whole stars)."""
+    half = (levels[1] - levels[0]) / 2
+    return np.concatenate([[levels[0] - half], (levels[1:] + levels[:-1]) / 2, [levels[-1] + half]])
 
 A = TypeVar("A", bound=BaseModel)
 
@@ -73,7 +78,9 @@ class FittedViewerPolicy:
         if observation.decision == WATCH:
             return answer(observation, self.choose(items).tolist())
         if observation.decision == RATE:
-            return answer(observation, self.rate(items).astype(int).tolist())
+            stars = self.rate(items)
+            whole = np.array_equal(self.rating.levels, np.arange(1.0, 6.0))
+            return answer(observation, stars.astype(int).tolist() if whole else stars.tolist())
         raise ValueError(f"the fitted viewer cannot answer {observation.decision!r}")
 
     def choose(self, items: np.ndarray) -> np.ndarray:
@@ -150,6 +157,7 @@ class Judgements:
     baseline_chosen: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
     baseline_ratings: dict[str, np.ndarray] = field(default_factory=dict)
     expected_ratings: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    levels: np.ndarray = field(default_factory=lambda: np.arange(1.0, 6.0))  # the star scale
     decisions: int = 0
     fallbacks: int = 0  # model brains' fallbacks to the rule policy (no answer, invalid, over budget)
     mismatched: int = 0  # valid answers of the wrong length, replaced by the rule policy's
@@ -236,10 +244,11 @@ def run_protocol(cat: Catalogue, ratings: Ratings, ratios: Sequence[int], seed: 
             out.labels[m] = (np.concatenate(truth), np.concatenate(chosen))
             out.chosen[m] = chosen
             out.candidates[m] = cands
-        rates = iter((yield from ask(RATE, ItemRatings, positives, {})))
+        levels = rating.levels
+        rates = iter((yield from ask(RATE, ratings_action(levels.tolist()), positives, {})))
         for u in range(n_users):
             if len(positives[u]):
-                r = np.clip(np.asarray(next(rates).ratings, dtype=float), 1, 5)
+                r = np.clip(np.asarray(next(rates).ratings, dtype=float), levels[0], levels[-1])
                 if len(r) != len(positives[u]):
                     out.mismatched += 1
                     r = policies[u].rate(positives[u])
@@ -282,8 +291,10 @@ def _baselines(out: Judgements, cat: Catalogue, train: Ratings, rating: RatingMo
     items = np.concatenate(out.positives) if out.positives else np.zeros(0, int)
     mu, bu, bi = RatingModel.biases(train, n_items, lam=5.0)  # the standard baseline, not selected
     out.baseline_ratings["global_mean"] = np.full(len(items), mu)
-    out.baseline_ratings["bias"] = np.clip(mu + bu[users.astype(int)] + bi[items.astype(int)], 1.0, 5.0)
-    out.expected_ratings = np.clip(rating.expected(users.astype(int), items.astype(int)), 1.0, 5.0)
+    lo, hi = float(rating.levels[0]), float(rating.levels[-1])
+    out.baseline_ratings["bias"] = np.clip(mu + bu[users.astype(int)] + bi[items.astype(int)], lo, hi)
+    out.expected_ratings = np.clip(rating.expected(users.astype(int), items.astype(int)), lo, hi)
+    out.levels = rating.levels
 
 
 def trait_samples(chosen: list[np.ndarray], candidates: list[np.ndarray], ratings: list[np.ndarray],
@@ -332,8 +343,8 @@ def fidelity_brains(overrides: Sequence[str]) -> BrainSettings:
     return settings
 
 
-def _hist(x: np.ndarray) -> list[int]:
-    counts: list[int] = np.histogram(x, LEVELS)[0].tolist()
+def _hist(x: np.ndarray, edges: np.ndarray) -> list[int]:
+    counts: list[int] = np.histogram(x, edges)[0].tolist()
     return counts
 
 
@@ -365,10 +376,11 @@ def fidelity(path: str | os.PathLike[str], ratios: str | Sequence[int] = DEFAULT
                                 out.item_mean)
     sim_traits = trait_samples(out.chosen[m0], out.candidates[m0], out.sim_ratings, out.positives, cat.genres,
                                out.item_mean)
+    edges = level_edges(out.levels)
     base_disc = {name: {str(m): classification(out.labels[m][0], chosen[m]) for m in ms}
                  for name, chosen in out.baseline_chosen.items()}
     base_rating = {name: {**prediction_errors(real, pred), "mean": float(pred.mean()) if len(pred) else float("nan"),
-                          "js_distance": distribution_distances(real, pred, LEVELS)["js_distance"]}
+                          "js_distance": distribution_distances(real, pred, edges)["js_distance"]}
                    for name, pred in out.baseline_ratings.items()}
     errors = prediction_errors(real, sim)
     versus: dict[str, Any] = {}
@@ -391,8 +403,8 @@ def fidelity(path: str | os.PathLike[str], ratios: str | Sequence[int] = DEFAULT
         "rating_model": prediction_errors(real, out.expected_ratings),
         "rating_mean": {"real": float(real.mean()) if len(real) else float("nan"),
                         "simulated": float(sim.mean()) if len(sim) else float("nan")},
-        "rating_distribution": {"real": _hist(real), "simulated": _hist(sim),
-                                **distribution_distances(real, sim, LEVELS)},
+        "rating_distribution": {"levels": out.levels.tolist(), "real": _hist(real, edges),
+                                "simulated": _hist(sim, edges), **distribution_distances(real, sim, edges)},
         "traits": {"ratio": m0, **{k: distribution_distances(real_traits[k], sim_traits[k])
                                    for k in ("activity", "diversity", "conformity")}},
         "baselines": {"discrimination": base_disc, "rating": base_rating},

@@ -1,18 +1,23 @@
 """Models fitted on training ratings: what a fitted viewer watches and how it rates, and the baselines it
 is compared with.
 
-**Watching** (:class:`WatchModel`): seven item scores per user - popularity, EASE, RP3beta, item-kNN and
+**Watching** (:class:`WatchModel`): eight item scores per user - popularity, EASE, RP3beta, item-kNN and
 PureSVD over the user's history weighted towards its latest ratings (the recency of its tastes), EASE over
-the whole history, and "next" (what users rated within ``sequence`` ratings after the items this user rated
-last) - each standardised per user, combined by a logistic model (with the user's activity and the
-scores' pairwise products as terms). The weights come from a logistic regression on a validation split made *inside* the
-training ratings (each user's latest share again held out, negatives drawn from items the user has not
-rated), so nothing held out is ever looked at. How many of the shown items a user watches is calibrated
-to its own activity on the same inner split.
+the whole history, "next" (what users rated within ``sequence`` ratings after the items this user rated
+last) and "late" (how late in its raters' histories an item tends to come) - each standardised per user,
+combined by a logistic model (with the user's activity and the scores' pairwise products as terms). The
+weights come from a logistic regression on a validation split made *inside* the training ratings (each
+user's latest share again held out, negatives drawn from items the user has not rated), so nothing held
+out is ever looked at. How many of the shown items a user watches is calibrated to its own activity on
+the same inner split.
 
 **Rating** (:class:`RatingModel`): the global mean plus user and item biases plus a low-rank taste term
-(alternating least squares on the residuals), mapped to 1-5 stars by cut points that blend plain rounding
-with the training histogram's quantiles (the blend chosen on the inner split).
+(alternating least squares on the residuals) plus drift, on the data's own star scale (whole stars 1-5, or
+half stars 0.5-5 as in the MovieLens "latest" releases). Stars come from cut points: the quantiles of the
+model's expectations for items it has not seen (the inner held-out part) at the training histogram's
+shares, so the stars of later, unseen items fall like the training ratings. Viewers in the scenario rate
+with noise of the model's unexplained spread (the residuals' standard deviation on the inner split), cut at
+points matched the same way, so that their stars for what a recommender shows spread like real ratings.
 
 **Fixed settings** (:class:`ViewerSettings`: EASE's strength, RP3beta's beta, the SVD rank, the recency
 windows, the logistic L2, the rating model's rank and strengths) are not fitted per data set: their defaults
@@ -27,7 +32,7 @@ Dense (users x items) work is done in chunks of users; item x item matrices boun
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
     from simworld.scenarios.recommender.policies import Rater
 
 #: the item scores a fitted viewer combines (``WatchModel.weights`` has two per name: plain and x activity)
-FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease", "next")
+FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease", "next", "late")
 MAX_ITEMS = 20_000
 CHUNK = 256
 
@@ -73,10 +78,11 @@ class ViewerSettings:
     rank: int = 16  # PureSVD factors of the watch model
     recency: tuple[float, float, float] = (10.0, 30.0, 100.0)  # windows (ratings): kNN; RP3beta, SVD; EASE
     l2: float = 10.0  # the logistic combination's L2 strength
-    rating_rank: int = 8  # taste factors of the rating model
+    rating_rank: int = 16  # taste factors of the rating model
     rating_lambda: float = 10.0  # ALS L2 strength
     bias_lambda: float = 2.0  # shrinkage of user and item biases (ratings' worth)
     sequence: int = 20  # "next": how many later ratings of the same user count as following one (0: no feature)
+    late: float = 2.0  # "late": shrinkage (ratings' worth) of an item's mean position share (0: no feature)
 
 
 DEFAULTS = ViewerSettings()
@@ -96,6 +102,7 @@ class ItemModels:
     history: list[np.ndarray]  # per user, item indices in time order
     recency: tuple[float, float, float] = DEFAULTS.recency
     following: np.ndarray | None = None  # item x item: how often j came within ``sequence`` ratings after i
+    late: np.ndarray | None = None  # per item: how late in its raters' histories it comes (shrunk mean share)
 
     @classmethod
     def fit(cls, train: Ratings, n_items: int, settings: ViewerSettings = DEFAULTS) -> ItemModels:
@@ -106,18 +113,29 @@ class ItemModels:
         n_users = len(train.user_ids)
         x = csr_matrix((np.ones(len(train)), (train.users, train.items)), shape=(n_users, n_items))
         x.data[:] = 1.0  # a repeated (user, item) counts once
+        # item x item work in place where it can be (a 10,000-item catalogue makes each matrix 0.8 GB)
         g = (x.T @ x).toarray()
         counts = np.diag(g).copy()
-        p = np.linalg.inv(g + ease_lambda * np.eye(n_items))
-        ease = -p / np.diag(p)[None, :]
-        np.fill_diagonal(ease, 0.0)
         norms = np.sqrt(np.maximum(counts, 1.0))
-        knn = g / norms[:, None] / norms[None, :]
+        knn = g / norms[:, None]
+        knn /= norms[None, :]
         np.fill_diagonal(knn, 0.0)
+        knn32 = knn.astype(np.float32)
+        del knn
+        g[np.diag_indices(n_items)] += ease_lambda
+        p = np.linalg.inv(g)
+        del g
+        p /= -np.diag(p)[None, :]  # EASE's weights
+        np.fill_diagonal(p, 0.0)
+        ease32 = p.astype(np.float32)
+        del p
         user_deg = np.asarray(x.sum(axis=1)).ravel()
         pui = csr_matrix(x.multiply(1.0 / np.maximum(user_deg, 1.0)[:, None]))
         piu = x.T.multiply(1.0 / np.maximum(counts, 1.0)[:, None]).tocsr()
-        rp3 = (piu @ pui).toarray() / np.maximum(counts, 1.0)[None, :] ** rp3_beta
+        rp3 = (piu @ pui).toarray()
+        rp3 /= np.maximum(counts, 1.0)[None, :] ** rp3_beta
+        rp3_32 = rp3.astype(np.float32)
+        del rp3
         from simworld.scenarios.recommender.algorithms import pure_svd
 
         svd = pure_svd(Ratings(train.users, train.items, np.ones(len(train)), train.times, train.user_ids),
@@ -135,10 +153,22 @@ class ItemModels:
                 b.append(seq_items[o:][same])
             t = csr_matrix((np.ones(sum(len(x) for x in a)), (np.concatenate(a), np.concatenate(b))),
                            shape=(n_items, n_items)).toarray()
-            following = (t / np.sqrt(np.maximum(t.sum(axis=1), 1.0))[:, None]
-                         / np.sqrt(np.maximum(t.sum(axis=0), 1.0))[None, :]).astype(np.float32)
-        return cls(n_users, n_items, np.log1p(counts), ease.astype(np.float32), rp3.astype(np.float32),
-                   knn.astype(np.float32), svd.astype(np.float32), history, settings.recency, following)
+            rows, cols = np.sqrt(np.maximum(t.sum(axis=1), 1.0)), np.sqrt(np.maximum(t.sum(axis=0), 1.0))
+            t /= rows[:, None]
+            t /= cols[None, :]
+            following = t.astype(np.float32)
+            del t
+        late = None
+        if settings.late > 0 and len(train):
+            n_u = np.bincount(train.users, minlength=n_users)
+            start = np.concatenate([[0], np.cumsum(n_u)[:-1]])
+            pos = np.arange(len(order)) - start[train.users[order]]
+            share = pos / np.maximum(n_u[train.users[order]] - 1, 1)
+            its = train.items[order]
+            late = ((np.bincount(its, share, n_items) + settings.late * 0.5)
+                    / (np.bincount(its, minlength=n_items) + settings.late)).astype(np.float32)
+        return cls(n_users, n_items, np.log1p(counts), ease32, rp3_32, knn32, svd.astype(np.float32), history,
+                   settings.recency, following, late)
 
     def activity(self) -> np.ndarray:
         return np.asarray([len(np.unique(h)) for h in self.history], dtype=np.float64)
@@ -164,7 +194,8 @@ class ItemModels:
         short, middle, long = (self.profile(users, t) for t in self.recency)
         raw = [np.broadcast_to(self.popularity.astype(np.float32), full.shape), long @ self.ease, middle @ self.rp3,
                short @ self.knn, (middle @ self.svd) @ self.svd.T, full @ self.ease,
-               short @ self.following if self.following is not None else np.zeros_like(full)]
+               short @ self.following if self.following is not None else np.zeros_like(full),
+               np.broadcast_to(self.late, full.shape) if self.late is not None else np.zeros_like(full)]
         f = np.stack(raw, axis=-1)
         f -= f.mean(axis=1, keepdims=True)
         f /= f.std(axis=1, keepdims=True) + 1e-9
@@ -235,6 +266,7 @@ class WatchModel:
                 picked = np.concatenate([pos, neg])
                 xs.append(_design(f[row, picked], np.full(len(picked), z[u])))
                 ys.append(np.concatenate([np.ones(len(pos)), np.zeros(len(neg))]))
+        del models  # before the item models of all of ``train`` are fitted
         if not xs:
             raise BadInput("ratings", "too few ratings per user to fit viewers (each needs at least two)")
         w = logistic(np.concatenate(xs), np.concatenate(ys), settings.l2)[:-1]
@@ -275,6 +307,19 @@ def _draw_unrated(rng: np.random.Generator, n_items: int, rated: np.ndarray, k: 
     return rng.choice(pool, size=min(k, len(pool)), replace=False) if k else pool[:0]
 
 
+def scale_of(ratings: np.ndarray) -> np.ndarray:
+    """The star levels of a rating scale: 1-5 for whole stars, 0.5-5 in halves when any rating is a half."""
+    if len(ratings) and np.any(ratings != np.rint(ratings)):
+        return np.arange(0.5, 5.01, 0.5)
+    return np.arange(1.0, 6.0)
+
+
+def level_counts(ratings: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """How many ratings sit at each level (a rating counts at its nearest level)."""
+    edges = (levels[1:] + levels[:-1]) / 2
+    return np.bincount(np.searchsorted(edges, ratings), minlength=len(levels))
+
+
 @dataclass
 class RatingModel:
     """Biases plus taste plus drift: ``mu + b_user + b_item + p_user . q_item + shift + beta * trend_user``,
@@ -286,10 +331,15 @@ class RatingModel:
     item_bias: np.ndarray
     p: np.ndarray
     q: np.ndarray
-    cuts: np.ndarray  # 4 ascending cut points between 1|2, 2|3, 3|4, 4|5
+    cuts: np.ndarray  # ascending cut points between consecutive levels
     shift: float = 0.0
     beta: float = 0.0
     trend: np.ndarray | None = None  # per user: shrunk mean residual of its latest training ratings
+    levels: np.ndarray = field(default_factory=lambda: np.arange(1.0, 6.0))  # the stars a viewer gives
+    #: what the model does not explain, for viewers that rate with noise (the scenario's): the residuals'
+    #: standard deviation on unseen items, and the cut points for expectation + that noise
+    noise: float = 0.0
+    noisy_cuts: np.ndarray | None = None
 
     @staticmethod
     def biases(train: Ratings, n_items: int, lam: float = 5.0, iters: int = 10
@@ -326,13 +376,14 @@ class RatingModel:
         return m
 
     @classmethod
-    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int = 0, settings: ViewerSettings = DEFAULTS
-            ) -> RatingModel:
+    def fit(cls, train: Ratings, n_items: int, holdout: float, seed: int = 0, settings: ViewerSettings = DEFAULTS,
+            levels: np.ndarray | None = None) -> RatingModel:
         """Fit on ``train`` alone. On an inner time split of ``train``: the drift (``shift``, ``beta``) by
-        least squares, and the blend of rounding and the training histogram's quantiles in the cut points
-        (lowest RMSE + Jensen-Shannon distance of the stars)."""
-        from simworld.stats import js_distance
-
+        least squares, and the cut points: the quantiles of the inner model's expectations for the items
+        it has not seen (the inner held-out part) at the training histogram's shares, so that the stars
+        of unseen items fall like the training ratings. ``levels``: the stars given (default: the training
+        ratings' scale, :func:`scale_of`)."""
+        levels = scale_of(train.ratings) if levels is None else np.asarray(levels, dtype=np.float64)
         inner = time_split(train, holdout)
         fit_part, val = train.subset(~inner), train.subset(inner)
         m = cls.fit_raw(fit_part, n_items, settings, seed=seed, holdout=holdout)
@@ -342,20 +393,15 @@ class RatingModel:
         x = m.trend[val.users] if m.trend is not None else np.zeros(len(val))
         beta = float(np.sum((resid - shift) * x) / np.sum(x * x)) if np.sum(x * x) > 0 else 0.0
         m.shift, m.beta = shift, float(np.clip(beta, 0.0, 1.5))
-        pred = m.expected(val.users, val.items)
-        train_pred = m.expected(fit_part.users, fit_part.items, drift=False) + m.shift
-        best, best_alpha = np.inf, 0.0
-        real_hist = np.bincount(np.rint(val.ratings).astype(int).clip(1, 5), minlength=6)[1:]
-        for alpha in np.linspace(0.0, 1.0, 11):
-            m.cuts = _cuts(fit_part.ratings, train_pred, float(alpha))
-            stars = m.stars(pred)
-            loss = float(np.sqrt(np.mean((stars - val.ratings) ** 2)))
-            loss += js_distance(real_hist, np.bincount(stars.astype(int), minlength=6)[1:])
-            if loss < best - 1e-12:
-                best, best_alpha = loss, float(alpha)
+        unseen = m.expected(val.users, val.items)
         full = cls.fit_raw(train, n_items, settings, seed=seed, holdout=holdout)
-        full.shift, full.beta = m.shift, m.beta
-        full.cuts = _cuts(train.ratings, full.expected(train.users, train.items, drift=False) + full.shift, best_alpha)
+        full.shift, full.beta, full.levels = m.shift, m.beta, levels
+        if not len(unseen):
+            unseen = full.expected(train.users, train.items)
+        full.cuts = _cuts(train.ratings, unseen, levels)
+        full.noise = float(np.std(val.ratings - unseen)) if len(val) > 1 else 0.0
+        z = np.random.default_rng(np.random.SeedSequence([seed, 0x5EA])).standard_normal((4, len(unseen)))
+        full.noisy_cuts = _cuts(train.ratings, (unseen[None, :] + full.noise * z).ravel(), levels)
         return full
 
     def expected(self, users: np.ndarray, items: np.ndarray, drift: bool = True) -> np.ndarray:
@@ -368,25 +414,33 @@ class RatingModel:
         return out
 
     def raters(self) -> list[Rater]:
-        """One :class:`Rater` per user (Python lists shared across users)."""
+        """One :class:`Rater` per user (Python lists shared across users): stars for the expectation plus
+        normal noise of the model's unexplained spread (``noise``), cut at ``noisy_cuts``, so that the
+        stars of unseen items fall like the training ratings with the spread real ratings have."""
         from simworld.scenarios.recommender.policies import Rater
 
         base = self.mu + self.user_bias + self.shift
         if self.trend is not None:
             base = base + self.beta * self.trend
-        bi, q, cuts = self.item_bias.tolist(), self.q.tolist(), self.cuts.tolist()
-        return [Rater(b, p, bi, q, cuts) for b, p in zip(base.tolist(), self.p.tolist())]
+        bi, q = self.item_bias.tolist(), self.q.tolist()
+        cuts = (self.noisy_cuts if self.noisy_cuts is not None else self.cuts).tolist()
+        levels = None if np.array_equal(self.levels, np.arange(1.0, 6.0)) else self.levels.tolist()  # None: int stars
+        return [Rater(b, p, bi, q, cuts, levels, self.noise) for b, p in zip(base.tolist(), self.p.tolist())]
 
     def stars(self, expected: np.ndarray) -> np.ndarray:
-        out: np.ndarray = (1 + np.searchsorted(self.cuts, expected)).astype(np.float64)
+        out: np.ndarray = self.levels[np.searchsorted(self.cuts, expected)]
         return out
 
 
-def _cuts(ratings: np.ndarray, pred: np.ndarray, alpha: float) -> np.ndarray:
-    """Cut points: (1 - alpha) * rounding + alpha * quantiles of ``pred`` at the rating histogram's shares."""
-    shares = np.cumsum(np.bincount(np.rint(ratings).astype(int).clip(1, 5), minlength=6)[1:]) / max(len(ratings), 1)
-    quant = np.quantile(pred, np.clip(shares[:-1], 0.0, 1.0)) if len(pred) else np.asarray([1.5, 2.5, 3.5, 4.5])
-    cuts: np.ndarray = np.maximum.accumulate((1 - alpha) * np.asarray([1.5, 2.5, 3.5, 4.5]) + alpha * quant)
+def _cuts(ratings: np.ndarray, pred: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Cut points between ``levels``: the quantiles of ``pred`` at the cumulative shares of ``ratings``'
+    histogram over the levels (a level no rating sits at gets no room)."""
+    counts = level_counts(ratings, levels)
+    shares = np.cumsum(counts)[:-1] / max(int(counts.sum()), 1)
+    if not len(pred):
+        mid: np.ndarray = (levels[1:] + levels[:-1]) / 2
+        return mid
+    cuts: np.ndarray = np.maximum.accumulate(np.quantile(pred, np.clip(shares, 0.0, 1.0)))
     return cuts
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from functools import lru_cache
+from statistics import NormalDist
 from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
@@ -60,6 +62,20 @@ class ItemRatings(BaseModel):
     ratings: list[Annotated[int, Field(ge=1, le=5)]]
 
 
+class HalfStarRatings(BaseModel):
+    """One rating per item on the half-star scale (0.5 to 5 in steps of 0.5), in the order shown."""
+
+    ratings: list[Annotated[float, Field(ge=0.5, le=5, multiple_of=0.5)]]
+
+
+def ratings_action(levels: Sequence[float]) -> type[ItemRatings | HalfStarRatings]:
+    """The rating question's answer type for a scale: whole stars 1-5, or half stars."""
+    return ItemRatings if min(levels) >= 1 and all(float(v).is_integer() for v in levels) else HalfStarRatings
+
+
+_NORMAL = NormalDist()
+
+
 @lru_cache(maxsize=512)
 def sized(action: type[A], n: int) -> type[A]:
     """``action`` (WatchChoices or ItemRatings) with its list holding exactly ``n`` answers: the schema a
@@ -78,16 +94,21 @@ def answer(observation: DecisionRequest, values: list[Any]) -> BaseModel:
 
 class Rater:
     """A fitted viewer's stars for an item: its rating model's expectation (biases, taste, drift) plus
-    noise, cut at the model's cut points (which match the training ratings' histogram). Python floats:
-    a page rates a handful of items."""
+    normal noise of the model's unexplained spread, cut at the model's cut points (which make the stars
+    of unseen items fall like the training ratings). Python floats: a page rates a handful of items."""
 
     def __init__(self, base: float, p: list[float], item_bias: list[float], q: list[list[float]],
-                 cuts: list[float]) -> None:
+                 cuts: list[float], levels: list[float] | None = None, spread: float = 0.0) -> None:
         self.base, self.p, self.item_bias, self.q, self.cuts = base, p, item_bias, q, cuts
+        self.levels, self.spread = levels, spread
 
-    def stars(self, item: int, noise: float = 0.0) -> int:
+    def stars(self, item: int, draw: float = 0.5) -> float:
+        """The level the expectation plus noise falls in (1-5, or the model's levels); ``draw`` is a
+        uniform number that sets the noise (0.5: none)."""
+        noise = self.spread * _NORMAL.inv_cdf(min(max(draw, 1e-9), 1.0 - 1e-9)) if draw != 0.5 else 0.0
         e = self.base + self.item_bias[item] + sum(a * b for a, b in zip(self.p, self.q[item])) + noise
-        return 1 + bisect.bisect_left(self.cuts, e)
+        k = bisect.bisect_left(self.cuts, e)
+        return self.levels[k] if self.levels is not None else 1 + k
 
 
 class ViewerPolicy:
@@ -175,10 +196,10 @@ class ViewerPolicy:
                 z = max(-50.0, min(50.0, (s - thr) / temp))
                 if draws[j] < 1.0 / (1.0 + math.exp(-z)):
                     watch.append(ctx["items"][j]["id"])
-                    noise = 1.04 * (draws[half + j] - 0.5)  # uniform, standard deviation 0.3
                     if rater is not None:
-                        ratings.append(rater.stars(i, noise))
+                        ratings.append(int(rater.stars(i, draws[half + j])))  # the scenario's raters: whole stars
                     else:
+                        noise = 1.04 * (draws[half + j] - 0.5)  # uniform, standard deviation 0.3
                         expected = mean + math.tanh(interest[j] - thr) * spread + 0.5 * conf * crowd[i]  # Viewer.rating
                         ratings.append(int(min(5.0, max(1.0, round(expected + noise)))))
         n = len(watch)

@@ -105,7 +105,8 @@ class RecommenderScenario(Scenario):
             ratings = ratings.subset(ratings.users < n)
             ratings.user_ids = ratings.user_ids[:n]
             roles, space = fit_roles(ratings, cat, cfg.rank, world.seed)
-            raters = RatingModel.fit(ratings, len(cat), RATING_HOLDOUT, world.seed).raters()
+            # the scenario's viewers give whole stars (1-5) whatever the data's scale
+            raters = RatingModel.fit(ratings, len(cat), RATING_HOLDOUT, world.seed, levels=np.arange(1.0, 6.0)).raters()
             return Population(cat, ratings, roles, space.item_factors, space.item_mean - space.global_mean, raters)
         cat = generate_catalogue(cfg.n_items, world.rng("scenario:recommender:catalogue"))
         roles = synthetic_roles(cfg.n_users or DEFAULT_USERS, cat, world.rng("scenario:recommender:viewers"))
