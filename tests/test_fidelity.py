@@ -204,7 +204,7 @@ def test_movielens_100k_as_a_latest_csv_folder_gives_the_same_report(ml100k_repo
 @pytest.mark.slow
 def test_the_same_defaults_hold_on_movielens_latest_small():
     # A release the defaults were not chosen on (610 users, 9,742 items, half stars, 1996-2018). Measured,
-    # seed 1 (about 90 s, 4 GB): accuracy 0.790 at 1:1 against 0.750 for MF, the best baseline; F1 0.517
+    # seed 1 (about 60 s, 4 GB): accuracy 0.790 at 1:1 against 0.750 for MF, the best baseline; F1 0.517
     # at 1:9 against 0.483; stars on the half-star scale with JS 0.048 to the real histogram, mean 3.52
     # against 3.45; the rating model's RMSE 0.876 against 0.896 for biases. Bounds: every ratio above the
     # best baseline, the goals' JS with a margin for a release nobody tuned on.

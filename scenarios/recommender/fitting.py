@@ -123,7 +123,7 @@ class ItemModels:
         knn32 = knn.astype(np.float32)
         del knn
         g[np.diag_indices(n_items)] += ease_lambda
-        p = np.linalg.inv(g)
+        p = _spd_inverse(g)  # in place: g is gone
         del g
         p /= -np.diag(p)[None, :]  # EASE's weights
         np.fill_diagonal(p, 0.0)
@@ -290,6 +290,28 @@ class WatchModel:
     def count(self, user: int, shown: int) -> int:
         """How many of ``shown`` items the user watches: its activity times its watch rate."""
         return int(min(shown, max(1, round(self.watch_rate * len(self.items.history[user])))))
+
+
+def _spd_inverse(a: np.ndarray, block: int = 1024) -> np.ndarray:
+    """The inverse of a symmetric positive definite matrix by Cholesky (LAPACK potrf + potri, about a
+    third of the work of a general inverse), computed in ``a``'s own memory."""
+    from scipy.linalg import lapack
+
+    c, info = lapack.dpotrf(a, lower=False, clean=False, overwrite_a=True)
+    if info == 0:
+        inv, info = lapack.dpotri(c, lower=False, overwrite_c=True)
+    if info != 0:  # not positive definite after all (cannot happen with a positive ridge): the general way
+        out: np.ndarray = np.linalg.inv(a)
+        return out
+    n = len(inv)
+    for lo in range(0, n, block):  # potri fills the upper triangle: mirror it, a block of rows at a time
+        inv[lo: lo + block, :lo] = inv[:lo, lo: lo + block].T
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        sub = inv[lo:hi, lo:hi]
+        sub[np.tril_indices(hi - lo, -1)] = sub.T[np.tril_indices(hi - lo, -1)]
+    result: np.ndarray = inv
+    return result
 
 
 def _rows_by_user(r: Ratings) -> list[np.ndarray]:
