@@ -89,3 +89,21 @@ def test_fidelity_on_half_star_data_answers_and_bins_in_half_stars(tmp_path):
     assert sum(d["real"]) == sum(d["simulated"])
     # observed 0.055 on this population (rounding to half stars gives about 0.37)
     assert d["js_distance"] < 0.15
+
+
+def test_the_cholesky_inverse_equals_the_general_one():
+    from simworld.scenarios.recommender.fitting import _spd_inverse
+
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 1100):  # 1100 spans two blocks of the mirroring
+        x = rng.random((n + 5, n))
+        a = x.T @ x + 2.0 * np.eye(n)
+        expected = np.linalg.inv(a)
+        got = _spd_inverse(a.copy())
+        assert np.allclose(got, expected, rtol=1e-10, atol=1e-12) and np.array_equal(got, got.T)
+    big = rng.random((1100, 1100))
+    big = big @ big.T + np.eye(1100)
+    same = big.copy()
+    assert _spd_inverse(same) is not None and np.shares_memory(_spd_inverse(big), big)  # no copy of a
+    with pytest.raises(np.linalg.LinAlgError):
+        _spd_inverse(np.array([[1.0, 2.0], [2.0, 1.0]]))  # not positive definite

@@ -123,7 +123,7 @@ class ItemModels:
         knn32 = knn.astype(np.float32)
         del knn
         g[np.diag_indices(n_items)] += ease_lambda
-        p = _spd_inverse(g)  # in place: g is gone
+        p = _spd_inverse(g)  # in g's memory
         del g
         p /= -np.diag(p)[None, :]  # EASE's weights
         np.fill_diagonal(p, 0.0)
@@ -294,23 +294,25 @@ class WatchModel:
 
 def _spd_inverse(a: np.ndarray, block: int = 1024) -> np.ndarray:
     """The inverse of a symmetric positive definite matrix by Cholesky (LAPACK potrf + potri, about a
-    third of the work of a general inverse), computed in ``a``'s own memory."""
+    third of the work of a general inverse), computed in ``a``'s own memory (``a`` is overwritten)."""
     from scipy.linalg import lapack
 
-    c, info = lapack.dpotrf(a, lower=False, clean=False, overwrite_a=True)
+    # a symmetric C-ordered matrix is its own transpose, and the transpose is Fortran-ordered: LAPACK then
+    # works in place instead of on a copy
+    c, info = lapack.dpotrf(a.T, lower=False, clean=False, overwrite_a=True)
     if info == 0:
         inv, info = lapack.dpotri(c, lower=False, overwrite_c=True)
-    if info != 0:  # not positive definite after all (cannot happen with a positive ridge): the general way
-        out: np.ndarray = np.linalg.inv(a)
-        return out
+    if info != 0:
+        raise np.linalg.LinAlgError(f"the matrix is not positive definite (LAPACK info {info})")
     n = len(inv)
     for lo in range(0, n, block):  # potri fills the upper triangle: mirror it, a block of rows at a time
         inv[lo: lo + block, :lo] = inv[:lo, lo: lo + block].T
     for lo in range(0, n, block):
         hi = min(n, lo + block)
         sub = inv[lo:hi, lo:hi]
-        sub[np.tril_indices(hi - lo, -1)] = sub.T[np.tril_indices(hi - lo, -1)]
-    result: np.ndarray = inv
+        lower = np.tril_indices(hi - lo, -1)
+        sub[lower] = sub.T[lower]
+    result: np.ndarray = inv.T  # symmetric: the C-ordered view of the same memory
     return result
 
 
