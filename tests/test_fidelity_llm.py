@@ -104,3 +104,34 @@ def test_cli_takes_brain_settings_with_set(cli, data, tmp_path):
     assert "fell back to the rule policy" in table.stdout, table.stderr
     bad = cli("fidelity", data, "--set", "brain=nope")
     assert bad.returncode == 2 and "brain" in bad.stderr and len(bad.err_lines) == 1
+
+
+def half_star_responder(messages):
+    """Watches every candidate; rates 3.5 (a half star) or, on whole-star data, 4."""
+    full = "\n".join(str(m.get("content", "")) for m in messages)
+    items = json.loads(re.search(r"What you see now: (\{.*\})", full).group(1)).get("items", [])
+    if "fidelity.watch" in full:
+        return json.dumps({"watch": [True] * len(items), "rationale": "all"})
+    return json.dumps({"ratings": [3.5] * len(items), "rationale": "middling"})
+
+
+def test_on_half_star_data_the_rate_question_asks_for_half_stars(tmp_path):
+    """On a MovieLens 'latest'-style set the rating answer is HalfStarRatings: the schema sent to the model
+    allows 0.5 to 5 in steps of 0.5, and the model's 3.5s are taken as they are."""
+    pytest.importorskip("pandas")
+    from simworld.scenarios.recommender.csvdata import write_csv
+
+    rng = np.random.default_rng(8)
+    cat = generate_catalogue(100, rng)
+    ratings = synthetic_ratings(cat, synthetic_roles(20, cat, rng), rng, 20)
+    ratings.ratings = np.clip(ratings.ratings - 0.5 * (rng.random(len(ratings)) < 0.4), 0.5, 5.0)
+    folder = write_csv(tmp_path / "latest", cat, ratings, "latest")
+    assert ".5," in (folder / "ratings.csv").read_text()
+    with ScriptedServer(half_star_responder) as srv:
+        report = fidelity(folder, ratios=[1], seed=1, max_users=6, brains=fidelity_brains(["brain=llm", *model(srv, tmp_path)]))
+        rate_schemas = [b["response_format"]["json_schema"]["schema"] for b in srv.bodies
+                        if "ratings" in b["response_format"]["json_schema"]["schema"]["properties"]]
+    item = rate_schemas[0]["properties"]["ratings"]["items"]
+    assert item["type"] == "number" and item["minimum"] == 0.5 and item["maximum"] == 5 and item["multipleOf"] == 0.5
+    assert report["fallbacks"] == 0 and report["rating_mean"]["simulated"] == pytest.approx(3.5)
+    assert report["rating_distribution"]["levels"][0] == 0.5
