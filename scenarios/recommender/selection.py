@@ -7,7 +7,7 @@ The procedure (``python -m simworld.scenarios.recommender.selection DIR [DIR ...
    out, by time). The held-out part is dropped at once: no figure is computed on it.
 2. The training part is split again the same way: each user's latest ``holdout`` share of its *training*
    ratings is the selection part, the rest the fitting part. (The models' own inner split, on which the
-   logistic weights, the watch rate, the drift and the cut-point blend are learned, lies one level further
+   logistic weights, the watch rate, the drift and the cut points are learned, lies one level further
    down, inside the fitting part.)
 3. Each candidate is fitted on the fitting part and asked the protocol's questions about the selection
    part: its selection items mixed with m items the user has not rated in the training part (m = 1 and 9),
