@@ -147,10 +147,12 @@ def execute(
     with StopSignals(world) as signals:
         try:
             world.log("run.started", {"scenario": name, "seed": prepared.seed, "config": config})
-            scn.setup(world)
-            for gen in scn.processes(world):
-                world.process(gen)
+            # setup builds what the run keeps (agents, memories, processes): collecting while it grows
+            # walks it again and again (most of the setup time of a 100k-agent run)
             with quiet_gc():
+                scn.setup(world)
+                for gen in scn.processes(world):
+                    world.process(gen)
                 world.run(progress=tick)
             if world.stop_requested:
                 if world.stop_reason:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from heapq import heappush
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 from simworld.agents import Agent, Cast, Persona
 from simworld.scenarios.recommender.algorithms import (
     BUILTIN,
@@ -51,6 +54,19 @@ _LABEL = re.compile(r"[A-Za-z0-9_]+")
 # the kinds as plain strings: a pydantic model's class attribute costs ~60 ns a lookup on the session path
 STARTED, SHOWN, WATCHED, RATED, SKIPPED, ENDED = (m.kind for m in (SessionStarted, PageShown, Watched, Rated,
                                                                    Skipped, SessionEnded))
+
+
+class _Due(simpy.Event):
+    """An event at time ``at`` that fires before the ordinary events of its instant (simpy's URGENT
+    priority, as a process's start does). Queued at ``at`` itself: ``now + (at - now)`` is not always
+    ``at`` in floating point, and the log's times must be those drawn."""
+
+    def __init__(self, env: simpy.Environment, at: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        # Environment.schedule with an absolute time (simpy takes only a delay)
+        heappush(env._queue, (at, URGENT, next(env._eid), self))
 
 
 @dataclass
@@ -193,20 +209,46 @@ class RecommenderScenario(Scenario):
         return lists
 
     def processes(self, world: World) -> list[Generator[simpy.Event, Any, None]]:
+        """One driver that starts each viewer's process at its first arrival, and (rarely) the viewers
+        whose first arrival is at time 0. A viewer without sessions gets no process."""
         index = self.population.index
-        return [self.viewer(world, label, uid, agent, self.arrivals[index[uid]])
-                for label, uid, agent in self.viewer_agents]
+        now: list[Generator[simpy.Event, Any, None]] = []
+        later: list[tuple[float, str, str, Agent, list[float]]] = []
+        for label, uid, agent in self.viewer_agents:
+            arrivals = self.arrivals[index[uid]]
+            if not arrivals:
+                continue
+            if arrivals[0] > 0.0:
+                later.append((arrivals[0], label, uid, agent, arrivals))
+            else:
+                now.append(self.viewer(world, label, uid, agent, arrivals))
+        later.sort(key=itemgetter(0))  # stable: viewers due at the same instant keep the agents' order
+        return [self.driver(world, later), *now]
+
+    def driver(self, world: World, due: list[tuple[float, str, str, Agent, list[float]]]
+               ) -> Generator[simpy.Event, Any, None]:
+        """Starts each viewer's process when its first session is due, instead of parking one process per
+        viewer from the start (100k parked processes cost memory and a deep event queue). The log is the
+        same: a start fires before every ordinary event of its instant, in the agents' order, as the
+        viewers' own timeouts (all scheduled at time 0) did."""
+        env = world.env
+        for t, label, uid, agent, arrivals in due:
+            if t > env.now:
+                yield _Due(env, t)
+            world.process(self.viewer(world, label, uid, agent, arrivals, started=True))
 
     # -- the viewer's days ------------------------------------------------------------------------
-    def viewer(self, world: World, label: str, uid: str, agent: Agent, arrivals: list[float]
-               ) -> Generator[simpy.Event, Any, None]:
-        """Sessions at the drawn times; a Poisson arrival during a session is dropped (the viewer is busy)."""
+    def viewer(self, world: World, label: str, uid: str, agent: Agent, arrivals: list[float],
+               started: bool = False) -> Generator[simpy.Event, Any, None]:
+        """Sessions at the drawn times; a Poisson arrival during a session is dropped (the viewer is busy).
+        ``started``: the driver starts the process at its first arrival, which is then due although it
+        is not later than now."""
         fixed = self.config.sessions_per_user is not None
         n = 0
         for t in arrivals:
             if t > world.now:
                 yield world.timeout(t - world.now)
-            elif not fixed:
+            elif not (fixed or started and n == 0):
                 continue
             n += 1
             yield from self.session(world, label, uid, agent, n)
