@@ -12,7 +12,8 @@ out is ever looked at. How many of the shown items a user watches is calibrated 
 the same inner split.
 
 **Rating** (:class:`RatingModel`): the global mean plus user and item biases plus a low-rank taste term
-(alternating least squares on the residuals) plus drift, on the data's own star scale (whole stars 1-5, or
+(alternating least squares on the residuals; a user's taste includes the vectors of the items it rated,
+whatever their stars, as in SVD++) plus drift, on the data's own star scale (whole stars 1-5, or
 half stars 0.5-5 as in the MovieLens "latest" releases). Stars come from cut points: the quantiles of the
 model's expectations for items it has not seen (the inner held-out part) at the training histogram's
 shares, so the stars of later, unseen items fall like the training ratings. Viewers in the scenario rate
@@ -20,7 +21,7 @@ with noise of the model's unexplained spread (the residuals' standard deviation 
 points matched the same way, so that their stars for what a recommender shows spread like real ratings.
 
 **Fixed settings** (:class:`ViewerSettings`: EASE's strength, RP3beta's beta, the SVD rank, the recency
-windows, the logistic L2, the rating model's rank and strengths) are not fitted per data set: their defaults
+windows, the logistic L2, the rating model's rank and strengths, the implicit taste's strength) are not fitted per data set: their defaults
 were chosen once by validation inside the training ratings only (a second time split of the training part,
 see :mod:`simworld.scenarios.recommender.selection`), on MovieLens-100k and a generated MovieLens-1M-format
 set together; no held-out rating was looked at.
@@ -83,6 +84,7 @@ class ViewerSettings:
     bias_lambda: float = 2.0  # shrinkage of user and item biases (ratings' worth)
     sequence: int = 20  # "next": how many later ratings of the same user count as following one (0: no feature)
     late: float = 2.0  # "late": shrinkage (ratings' worth) of an item's mean position share (0: no feature)
+    implicit: float = 30.0  # rating model: L2 strength of the implicit taste vectors (SVD++ style; 0: none)
 
 
 DEFAULTS = ViewerSettings()
@@ -346,7 +348,8 @@ def level_counts(ratings: np.ndarray, levels: np.ndarray) -> np.ndarray:
 
 @dataclass
 class RatingModel:
-    """Biases plus taste plus drift: ``mu + b_user + b_item + p_user . q_item + shift + beta * trend_user``,
+    """Biases plus taste plus drift: ``mu + b_user + b_item + p_user . q_item + shift + beta * trend_user``
+    (``p_user`` includes the implicit taste, see :class:`_Implicit`),
     then stars by cut points. ``shift`` (how much later ratings sit below the model) and ``beta`` (how far
     a user's own recent drift carries on) are learned on an inner time split of the training ratings."""
 
@@ -389,10 +392,15 @@ class RatingModel:
         n_users = len(train.user_ids)
         p = rng.normal(0, 0.1, (n_users, rank))
         q = rng.normal(0, 0.1, (n_items, rank))
+        implicit = _Implicit(train, n_items, rank, settings.implicit) if settings.implicit > 0 else None
+        z = np.zeros_like(p)  # the implicit taste: the user's rated items' vectors (scaled sum)
         for _ in range(iters):
-            p = _als_side(train.users, train.items, res, q, n_users, lam)
-            q = _als_side(train.items, train.users, res, p, n_items, lam)
-        m = cls(mu, bu, bi, p, q, np.asarray([1.5, 2.5, 3.5, 4.5]))
+            off = res if implicit is None else res - np.einsum("ij,ij->i", z[train.users], q[train.items])
+            p = _als_side(train.users, train.items, off, q, n_users, lam)
+            q = _als_side(train.items, train.users, res, p + z, n_items, lam)
+            if implicit is not None:
+                z = implicit.fit(res, p, q)
+        m = cls(mu, bu, bi, p + z, q, np.asarray([1.5, 2.5, 3.5, 4.5]))
         resid = train.ratings - m.expected(train.users, train.items)
         late = time_split(train, holdout)
         m.trend = (np.bincount(train.users[late], resid[late], n_users)
@@ -468,15 +476,58 @@ def _cuts(ratings: np.ndarray, pred: np.ndarray, levels: np.ndarray) -> np.ndarr
     return cuts
 
 
+class _Implicit:
+    """SVD++'s implicit taste for alternating least squares: a user's taste is ``p_u + z_u`` with
+    ``z_u = |N(u)|^-1/2 sum_{j in N(u)} y_j`` over the items it rated (which, not how). The ``y`` are
+    fitted by steepest descent with exact line search on the squared error plus ``lam |y|^2`` (the
+    objective is quadratic in ``y``), a few steps per ALS sweep."""
+
+    def __init__(self, train: Ratings, n_items: int, rank: int, lam: float, steps: int = 3) -> None:
+        from scipy.sparse import csr_matrix
+
+        n_users = len(train.user_ids)
+        n = csr_matrix((np.ones(len(train)), (train.users, train.items)), shape=(n_users, n_items))
+        n.sum_duplicates()
+        n.data[:] = 1.0
+        deg = np.sqrt(np.maximum(np.asarray(n.sum(axis=1)).ravel(), 1.0))
+        self.n = csr_matrix(n.multiply(1.0 / deg[:, None]))
+        self.nt = self.n.T.tocsr()
+        # the (user, item) of every rating as a sparse matrix, to sum errors x item vectors per user
+        self.r = csr_matrix((np.ones(len(train)), (train.users, np.arange(len(train)))), shape=(n_users, len(train)))
+        self.users, self.items = train.users, train.items
+        self.y = np.zeros((n_items, rank))
+        self.lam, self.steps = lam, steps
+
+    def fit(self, res: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Improve ``y`` for fixed ``p`` and ``q``; returns the users' implicit tastes ``z``."""
+        u, qi = self.users, q[self.items]
+        z = self.n @ self.y
+        for _ in range(self.steps):
+            e = res - np.einsum("ij,ij->i", (p + z)[u], qi)
+            g = self.lam * self.y - self.nt @ (self.r @ (e[:, None] * qi))
+            dz = self.n @ g
+            dpred = np.einsum("ij,ij->i", dz[u], qi)
+            den = float(np.sum(dpred * dpred) + self.lam * np.sum(g * g))
+            if den <= 0.0:
+                break
+            step = -float(np.sum(e * dpred) - self.lam * np.sum(self.y * g)) / den
+            self.y -= step * g
+            z = z - step * dz
+        out: np.ndarray = z
+        return out
+
+
 def _als_side(rows: np.ndarray, cols: np.ndarray, res: np.ndarray, other: np.ndarray, n: int, lam: float
               ) -> np.ndarray:
-    """One ALS half-step: for every row entity, ridge regression of its residuals on the other side."""
-    k = other.shape[1]
-    o = other[cols]
-    a = np.zeros((n, k, k))
-    np.add.at(a, rows, o[:, :, None] * o[:, None, :])
-    a += lam * np.eye(k)[None]
-    b = np.zeros((n, k))
-    np.add.at(b, rows, o * res[:, None])
-    out: np.ndarray = np.linalg.solve(a, b[..., None])[..., 0]
+    """One ALS half-step: for every row entity, ridge regression of its residuals on the other side. An
+    entity's Gram matrix is the sum of its partners' outer products, so it is one sparse (entity x
+    partner) product with the partners' flattened outer products: k x k work per partner, not per rating."""
+    from scipy.sparse import csr_matrix
+
+    m, k = other.shape
+    count = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, m))  # repeated pairs add up
+    gram = np.asarray(count @ (other[:, :, None] * other[:, None, :]).reshape(m, k * k)).reshape(n, k, k)
+    gram += lam * np.eye(k)[None]
+    b = np.asarray(csr_matrix((res, (rows, cols)), shape=(n, m)) @ other)
+    out: np.ndarray = np.linalg.solve(gram, b[..., None])[..., 0]
     return out
