@@ -28,6 +28,7 @@ def small_grids(monkeypatch):
     monkeypatch.setattr(sel, "WATCH_REFINE", {"l2": (1.0, 10.0)})
     monkeypatch.setattr(sel, "WATCH_SEQUENCE", {"sequence": (0, 5)})
     monkeypatch.setattr(sel, "WATCH_LATE", {"late": (0.0, 2.0)})
+    monkeypatch.setattr(sel, "WATCH_EXPLICIT", {"explicit": (False, True)})
     monkeypatch.setattr(sel, "RATING_GRID", {"rating_rank": (2, 4), "rating_lambda": (10.0,), "bias_lambda": (5.0,)})
     monkeypatch.setattr(sel, "RATING_IMPLICIT", {"implicit": (0.0, 100.0)})
 
@@ -108,7 +109,7 @@ def test_command_line_on_a_generated_1m_format_set(tmp_path, small_grids, monkey
     assert (tmp_path / "gen" / "ratings.dat").exists() and (tmp_path / "gen" / "movies.dat").exists()
     assert out[0].startswith("chosen: ")
     report = json.loads(out[-1])
-    assert set(report["candidates"]) == {"watch_grid", "watch_refine", "watch_sequence", "watch_late",
+    assert set(report["candidates"]) == {"watch_grid", "watch_refine", "watch_sequence", "watch_late", "watch_explicit",
                                          "rating_grid", "rating_implicit"}
     assert [r["settings"] for r in report["candidates"]["rating_implicit"]] == [{"implicit": 0.0}, {"implicit": 100.0}]
     assert len(report["candidates"]["watch_grid"]) == 2 and list(report["candidates"]["watch_grid"][0]["sets"]) == ["gen"]

@@ -1,10 +1,12 @@
 """Models fitted on training ratings: what a fitted viewer watches and how it rates, and the baselines it
 is compared with.
 
-**Watching** (:class:`WatchModel`): eight item scores per user - popularity, EASE, RP3beta, item-kNN and
+**Watching** (:class:`WatchModel`): ten item scores per user - popularity, EASE, RP3beta, item-kNN and
 PureSVD over the user's history weighted towards its latest ratings (the recency of its tastes), EASE over
 the whole history, "next" (what users rated within ``sequence`` ratings after the items this user rated
-last) and "late" (how late in its raters' histories an item tends to come) - each standardised per user,
+last), "late" (how late in its raters' histories an item tends to come), and from the rating model fitted
+on the same ratings "quality" (the item's bias) and "liking" (the user's expected liking of the item:
+item bias plus taste; viewers watch what they expect to like) - each standardised per user,
 combined by a logistic model (with the user's activity and the scores' pairwise products as terms). The
 weights come from a logistic regression on a validation split made *inside* the training ratings (each
 user's latest share again held out, negatives drawn from items the user has not rated), so nothing held
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
     from simworld.scenarios.recommender.policies import Rater
 
 #: the item scores a fitted viewer combines (``WatchModel.weights`` has two per name: plain and x activity)
-FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease", "next", "late")
+FEATURES = ("popularity", "ease_recent", "rp3_recent", "knn_recent", "svd_recent", "ease", "next", "late", "quality",
+            "liking")
 MAX_ITEMS = 20_000
 CHUNK = 256
 
@@ -85,6 +88,7 @@ class ViewerSettings:
     sequence: int = 20  # "next": how many later ratings of the same user count as following one (0: no feature)
     late: float = 2.0  # "late": shrinkage (ratings' worth) of an item's mean position share (0: no feature)
     implicit: float = 30.0  # rating model: L2 strength of the implicit taste vectors (SVD++ style; 0: none)
+    explicit: bool = True  # "quality" and "liking": the rating model's item bias and expected liking as watch scores
 
 
 DEFAULTS = ViewerSettings()
@@ -105,6 +109,8 @@ class ItemModels:
     recency: tuple[float, float, float] = DEFAULTS.recency
     following: np.ndarray | None = None  # item x item: how often j came within ``sequence`` ratings after i
     late: np.ndarray | None = None  # per item: how late in its raters' histories it comes (shrunk mean share)
+    #: the rating model's item biases and taste vectors (users, items): "quality" and "liking"
+    taste: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def fit(cls, train: Ratings, n_items: int, settings: ViewerSettings = DEFAULTS) -> ItemModels:
@@ -169,8 +175,12 @@ class ItemModels:
             its = train.items[order]
             late = ((np.bincount(its, share, n_items) + settings.late * 0.5)
                     / (np.bincount(its, minlength=n_items) + settings.late)).astype(np.float32)
+        taste = None
+        if settings.explicit and len(train):
+            rm = RatingModel.fit_raw(train, n_items, settings)
+            taste = (rm.item_bias.astype(np.float32), rm.p.astype(np.float32), rm.q.astype(np.float32))
         return cls(n_users, n_items, np.log1p(counts), ease32, rp3_32, knn32, svd.astype(np.float32), history,
-                   settings.recency, following, late)
+                   settings.recency, following, late, taste)
 
     def activity(self) -> np.ndarray:
         return np.asarray([len(np.unique(h)) for h in self.history], dtype=np.float64)
@@ -198,6 +208,11 @@ class ItemModels:
                short @ self.knn, (middle @ self.svd) @ self.svd.T, full @ self.ease,
                short @ self.following if self.following is not None else np.zeros_like(full),
                np.broadcast_to(self.late, full.shape) if self.late is not None else np.zeros_like(full)]
+        if self.taste is not None:
+            quality, p, q = self.taste
+            raw += [np.broadcast_to(quality, full.shape), p[users] @ q.T + quality[None, :]]
+        else:
+            raw += [np.zeros_like(full), np.zeros_like(full)]
         f = np.stack(raw, axis=-1)
         f -= f.mean(axis=1, keepdims=True)
         f /= f.std(axis=1, keepdims=True) + 1e-9

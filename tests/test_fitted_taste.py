@@ -1,5 +1,6 @@
-"""The rating model's implicit taste (SVD++ style): a user's taste includes the vectors of the items it
-rated, whatever their stars; fitted by steepest descent with exact line search inside the ALS sweeps."""
+"""Taste in the fitted viewers: the rating model's implicit taste (SVD++ style: a user's taste includes
+the vectors of the items it rated, whatever their stars; fitted by steepest descent with exact line search
+inside the ALS sweeps), and the rating model's "quality" and "liking" among the watch scores."""
 
 from __future__ import annotations
 
@@ -71,3 +72,27 @@ def test_stronger_penalty_keeps_the_implicit_vectors_smaller(lam):
         weak.fit(res, p, q)
         strong.fit(res, p, q)
     assert np.linalg.norm(strong.y) < np.linalg.norm(weak.y)
+
+
+def test_watch_scores_include_the_rating_models_quality_and_liking():
+    """"quality" is the rating model's item bias and "liking" the user's expected liking (bias + taste),
+    each standardised per user; with ``explicit`` off both columns are zero."""
+    from simworld.scenarios.recommender import generate_catalogue, synthetic_ratings, synthetic_roles
+    from simworld.scenarios.recommender.fitting import FEATURES, ItemModels
+
+    rng = np.random.default_rng(2)
+    cat = generate_catalogue(80, rng)
+    r = synthetic_ratings(cat, synthetic_roles(40, cat, rng), rng, 20)
+    users = np.arange(5)
+    on = ItemModels.fit(r, len(cat), DEFAULTS)
+    rm = RatingModel.fit_raw(r, len(cat), DEFAULTS)
+    f = on.features(users)
+    qi, li = FEATURES.index("quality"), FEATURES.index("liking")
+    for row, u in enumerate(users):
+        for col, raw in ((qi, rm.item_bias), (li, rm.p[u] @ rm.q.T + rm.item_bias)):
+            z = (raw - raw.mean()) / raw.std()
+            assert np.allclose(f[row, :, col], z, atol=1e-3)
+    off = ItemModels.fit(r, len(cat), replace(DEFAULTS, explicit=False)).features(users)
+    assert not off[..., [qi, li]].any()
+    others = [k for k in range(len(FEATURES)) if k not in (qi, li)]
+    assert np.allclose(off[..., others], f[..., others])
