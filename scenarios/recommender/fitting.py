@@ -23,8 +23,9 @@ with noise of the model's unexplained spread (the residuals' standard deviation 
 points matched the same way, so that their stars for what a recommender shows spread like real ratings.
 
 **Fixed settings** (:class:`ViewerSettings`: EASE's strength, RP3beta's beta, the SVD rank, the recency
-windows, the logistic L2, the rating model's rank and strengths, the implicit taste's strength) are not fitted per data set: their defaults
-were chosen once by validation inside the training ratings only (a second time split of the training part,
+windows, the logistic L2, the spans of "next" and "late", whether "quality" and "liking" are used, the
+rating model's rank and strengths, the implicit taste's strength) are not fitted per data set: their
+defaults were chosen once by validation inside the training ratings only (a second time split of the training part,
 see :mod:`simworld.scenarios.recommender.selection`), on MovieLens-100k and a generated MovieLens-1M-format
 set together; no held-out rating was looked at.
 
